@@ -1,0 +1,55 @@
+"""create_app(runtime): the HTTPS application, its routers, pages and middleware."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from amanat import __version__
+from amanat.db.engine import is_reachable
+from amanat.policy import pages as policy_pages
+from amanat.runtime import Runtime
+from amanat.web.errors import install_error_handlers
+from amanat.web.logging import RequestLogMiddleware
+from amanat.web.security import SecurityHeadersMiddleware
+from amanat.web.templating import STATIC, make_templates
+
+# Each domain that serves HTTP adds its routers here (api.py and pages.py).
+ROUTERS = (policy_pages.router,)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Amanat",
+        version=__version__,
+        summary="Customer data platform that keeps its privacy policy's promises in code.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # Swagger UI loads script from a CDN, which the CSP forbids.
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    templates = make_templates()
+    templates.env.globals["provider_name"] = runtime.policy.provider.name
+    templates.env.globals["provider_service"] = runtime.policy.provider.service
+    templates.env.globals["home_links"] = []
+    app.state.templates = templates
+
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/healthz", tags=["operations"], summary="200 when the database answers, else 503")
+    def healthz() -> JSONResponse:
+        if is_reachable(runtime.engine):
+            return JSONResponse({"status": "ok", "database": "reachable"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "home.html", {})
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""The audit log: every access to personal data and every state change, append-only."""

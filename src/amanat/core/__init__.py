@@ -1,0 +1,1 @@
+"""Framework-free pieces shared by every domain: errors, clock, logging, masked values."""

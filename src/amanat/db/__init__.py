@@ -1,0 +1,1 @@
+"""Storage: the declarative base, engines, the unit of work and migrations."""

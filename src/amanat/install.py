@@ -1,0 +1,99 @@
+"""`amanat init`: create what an installation needs, idempotently, or explain what is wrong.
+
+Order matters for "nothing half-created": every check that can fail on the operator's
+input (policy, data directory writable, database reachable) runs before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from amanat import __version__
+from amanat.core.errors import ConfigError
+from amanat.db import migrate
+from amanat.db.base import new_id
+from amanat.db.engine import check_reachable
+from amanat.db.system import Installation
+from amanat.runtime import Runtime
+from amanat.vault.tls import ensure_self_signed_certificate
+
+
+@dataclass
+class InitReport:
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def check_writable(directory: Path) -> None:
+    """Raise ConfigError unless ``directory`` exists (or can be made) and is writable."""
+    probe_parent = directory
+    while not probe_parent.exists():
+        probe_parent = probe_parent.parent
+    if not os.access(probe_parent, os.W_OK | os.X_OK) or (
+        directory.exists() and not directory.is_dir()
+    ):
+        raise ConfigError(
+            f"The data directory {directory} is not writable; choose another with "
+            "AMANAT_DATA_DIR or fix its permissions."
+        )
+    if directory.exists():
+        try:
+            with tempfile.TemporaryFile(dir=directory):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"The data directory {directory} is not writable ({exc.strerror}); choose "
+                "another with AMANAT_DATA_DIR or fix its permissions."
+            ) from exc
+
+
+def initialise(runtime: Runtime) -> InitReport:
+    settings = runtime.settings
+    report = InitReport()
+    check_writable(settings.data_dir)
+    if settings.database_url:  # SQLite in the data directory exists once the directory does.
+        check_reachable(runtime.engine)
+
+    if not settings.data_dir.exists():
+        settings.data_dir.mkdir(parents=True, mode=0o750)
+        report.created.append(f"data directory {settings.data_dir}")
+    check_reachable(runtime.engine)
+
+    before = migrate.current_revision(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    after = migrate.current_revision(runtime.engine)
+    (report.created if before != after else report.unchanged).append(
+        f"database schema at revision {after}"
+    )
+
+    with runtime.uow() as uow:
+        if uow.session.scalar(select(Installation)) is None:
+            uow.session.add(
+                Installation(
+                    id=new_id(), created_at=runtime.clock.now(), amanat_version=__version__
+                )
+            )
+            uow.commit()
+            report.created.append("installation record")
+
+    for step in INIT_STEPS:
+        step(runtime, report)
+
+    if ensure_self_signed_certificate(settings.cert_path, settings.cert_key_path):
+        report.created.append(f"TLS certificate {settings.cert_path}")
+    else:
+        report.unchanged.append(f"TLS certificate {settings.cert_path}")
+    return report
+
+
+# Domains that need something made at init (the key store, the audit signing key) add a
+# step here: a function (runtime, report) -> None that is idempotent.
+InitStep = Callable[[Runtime, InitReport], None]
+INIT_STEPS: tuple[InitStep, ...] = ()

@@ -1,0 +1,1 @@
+"""The policy: the provider's promises as data, loaded once and enforced everywhere."""

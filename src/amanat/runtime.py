@@ -1,0 +1,51 @@
+"""The running system's parts, built once from Settings by the CLI or create_app.
+
+Nothing here happens at import: ``build_runtime`` is called by whoever starts Amanat,
+and the result is passed down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from amanat.config import Settings
+from amanat.core.clock import Clock, SystemClock
+from amanat.db.engine import make_engine, make_session_factory
+from amanat.db.uow import UnitOfWork
+from amanat.policy.loader import LoadedPolicy, load_policy
+from amanat.policy.model import Policy
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    loaded_policy: LoadedPolicy
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def policy(self) -> Policy:
+        return self.loaded_policy.policy
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Load the policy (raising PolicyInvalid) and connect the store; nothing is created."""
+    loaded = load_policy(settings.policy)
+    engine = make_engine(settings.resolved_database_url)
+    return Runtime(
+        settings=settings,
+        loaded_policy=loaded,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        clock=clock or SystemClock(),
+    )

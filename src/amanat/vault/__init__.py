@@ -1,0 +1,1 @@
+"""Keys, field encryption, blind indexes, password hashing: the only importer of `cryptography`."""

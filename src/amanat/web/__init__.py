@@ -1,0 +1,1 @@
+"""Shared web pieces: security headers, request logging, templates, error pages."""

@@ -1,0 +1,80 @@
+"""Map errors to responses: JSON under /api, a page elsewhere; never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from amanat.core.errors import AmanatError
+from amanat.core.logging import get_logger
+
+log = get_logger("amanat.errors")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> Response:
+    if _wants_json(request):
+        body: dict[str, Any] = {"error": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return JSONResponse(body, status_code=status)
+    templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "message": message, "fields": fields or {}},
+        status_code=status,
+    )
+    return response
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AmanatError)
+    async def amanat_error(request: Request, exc: AmanatError) -> Response:
+        status = exc.status if exc.status < 500 else 503
+        return error_response(request, status, exc.code, exc.message, exc.fields)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            # Pydantic's message, never the input value (which may be personal data).
+            fields.setdefault(_field_name(tuple(error.get("loc", ()))), str(error.get("msg")))
+        return error_response(
+            request, 422, "invalid", "Some fields need fixing; see each field.", fields
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {
+            404: "There is nothing at this address.",
+            405: "This address does not accept that method.",
+        }
+        message = messages.get(exc.status_code, str(exc.detail))
+        response = error_response(request, exc.status_code, "http_error", message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error", exc_info=exc, extra={"event": "http.unhandled"})
+        return error_response(
+            request, 500, "internal", "Something went wrong on our side; it has been logged."
+        )

@@ -1,0 +1,122 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is found at AMANAT_TEST_POSTGRES_URL (default the local server's `test`
+database). Without CI=true an unreachable server skips the PostgreSQL half; with CI=true
+it fails the run, so CI can never pass without having tested PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from amanat.config import Settings
+from amanat.db.base import Base
+from amanat.db.registry import load_models
+from amanat.runtime import Runtime, build_runtime
+
+POSTGRES_URL = os.environ.get(
+    "AMANAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 -- any failure means "not reachable"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    problem = _postgres_reachable()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true but PostgreSQL at {POSTGRES_URL} is unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable ({problem}); set CI=true to make this fatal")
+    name = f"amanat_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """None means SQLite in the data directory; else a PostgreSQL URL, emptied after the test."""
+    if request.param == "sqlite":
+        yield None
+        return
+    url: str = request.getfixturevalue("postgres_database")
+    yield url
+    _empty_postgres(url)
+
+
+def _empty_postgres(url: str) -> None:
+    load_models()
+    engine = create_engine(url)
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as conn:
+        existing = set(
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            ).scalars()
+        )
+        names = ", ".join(f'"{t}"' for t in tables if t in existing)
+        if names:
+            # TRUNCATE is not a row-level UPDATE or DELETE: it passes the audit table's
+            # append-only triggers, which is what a test reset needs and nothing else uses.
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        # The OWASP minimum is the floor and the default; tests use it as it ships.
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """An initialised installation (schema, keys, certificate) on the test's database."""
+    from amanat.install import initialise
+
+    rt = build_runtime(settings)
+    initialise(rt)
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[object]:
+    """The app in process, over HTTPS as far as the app can tell."""
+    from fastapi.testclient import TestClient
+
+    from amanat.app import create_app
+
+    with TestClient(create_app(runtime), base_url="https://testserver") as test_client:
+        yield test_client
