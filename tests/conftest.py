@@ -8,10 +8,17 @@ it fails the run, so CI can never pass without having tested PostgreSQL.
 from __future__ import annotations
 
 import os
+import socket
+import ssl
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -120,3 +127,64 @@ def client(runtime: Runtime) -> Iterator[object]:
 
     with TestClient(create_app(runtime), base_url="https://testserver") as test_client:
         yield test_client
+
+
+def trusting_context(settings: Settings) -> ssl.SSLContext:
+    """A TLS client context that trusts exactly this installation's certificate."""
+    return ssl.create_default_context(cafile=str(settings.cert_path))
+
+
+def trusting_client(settings: Settings, **kwargs: Any) -> httpx.Client:
+    """An httpx client that verifies the server against the installation's certificate."""
+    return httpx.Client(verify=trusting_context(settings), **kwargs)
+
+
+@dataclass
+class LiveServer:
+    """A real Amanat HTTPS server (uvicorn, TLS 1.2+) on a loopback port, in a thread."""
+
+    url: str
+    runtime: Runtime
+
+    @property
+    def port(self) -> int:
+        return self.runtime.settings.port
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """A client for this server that verifies its certificate; close it after use."""
+        return trusting_client(self.runtime.settings, base_url=self.url, **kwargs)
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[LiveServer]:
+    """`amanat.server.make_server(runtime)` serving https://127.0.0.1:PORT, on both databases.
+
+    The port is taken by binding port 0 and handing that socket to uvicorn, so no other
+    process can grab it in between. ``runtime.settings.port`` is set to it, so the app's
+    public URL is right. Use ``live_server.client()`` for a client that trusts the
+    installation's self-signed certificate.
+    """
+    from amanat.server import make_server
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
+    runtime.settings = runtime.settings.model_copy(update={"host": "127.0.0.1", "port": port})
+    server = make_server(runtime)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name=f"amanat-{port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 60  # a start-up guard, not a speed assertion
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            listener.close()
+            pytest.fail("the live server did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(url=f"https://127.0.0.1:{port}", runtime=runtime)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+        listener.close()
