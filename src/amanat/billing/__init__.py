@@ -1,0 +1,1 @@
+"""Billing: catalogue, services, invoices with Pakistani tax lines, payments, certificates."""

@@ -1,0 +1,76 @@
+"""Pakistan's fiscal (tax) year runs from 1 July to 30 June and is named "2025-26"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class FiscalYear:
+    start_year: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_year}-{(self.start_year + 1) % 100:02d}"
+
+    @property
+    def tax_year(self) -> int:
+        """The tax year as the Income Tax Ordinance names it: the year in which it ends."""
+        return self.start_year + 1
+
+    @property
+    def first_day(self) -> date:
+        return date(self.start_year, 7, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.start_year + 1, 6, 30)
+
+    def __str__(self) -> str:
+        return self.label
+
+    @classmethod
+    def of(cls, day: date) -> FiscalYear:
+        return cls(day.year if day.month >= 7 else day.year - 1)
+
+    @classmethod
+    def parse(cls, label: str) -> FiscalYear:
+        """Parse ``"2025-26"``; raise ValueError with a sentence a person can act on."""
+        match = _LABEL.match(label.strip())
+        if match is None:
+            raise ValueError("Write the fiscal year as YYYY-YY, for example 2025-26.")
+        start = int(match.group(1))
+        if (start + 1) % 100 != int(match.group(2)):
+            raise ValueError(
+                f"A fiscal year runs July to June: {start}-{(start + 1) % 100:02d}, not {label}."
+            )
+        return cls(start)
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    """Parse a billing period ``YYYY-MM`` into (year, month); ValueError with a sentence."""
+    match = _PERIOD.match(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError("Write the period as YYYY-MM, for example 2025-08.")
+    year = int(match.group(1))
+    if not 2000 <= year <= 2100:
+        raise ValueError("The period's year must lie between 2000 and 2100.")
+    return year, int(match.group(2))
+
+
+def parse_quarter(text: str) -> tuple[date, date]:
+    """Parse ``YYYY-Qn`` (calendar quarters, as FBR's withholding statements are filed)."""
+    match = _QUARTER.match(text.strip())
+    if match is None:
+        raise ValueError("Write the quarter as YYYY-Qn, for example 2025-Q3.")
+    year, quarter = int(match.group(1)), int(match.group(2))
+    first_month = 3 * (quarter - 1) + 1
+    last_month = first_month + 2
+    end_day = {3: 31, 6: 30, 9: 30, 12: 31}[last_month]
+    return date(year, first_month, 1), date(year, last_month, end_day)
