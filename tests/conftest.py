@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -188,3 +190,30 @@ def live_server(runtime: Runtime) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=60)
         listener.close()
+
+
+AMANAT_BIN = Path(sys.executable).parent / "amanat"
+
+
+def amanat_env(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment for a real `amanat` process: this process's, minus every AMANAT_
+    variable, plus a data directory and ``overrides`` (e.g. AMANAT_DATABASE_URL=...)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMANAT_")}
+    env.update(AMANAT_DATA_DIR=str(data_dir), AMANAT_ENVIRONMENT="test", COLUMNS="200")
+    env.update(overrides)
+    return env
+
+
+def run_amanat(
+    *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `amanat` command as an operator would; output is captured."""
+    return subprocess.run(
+        [str(AMANAT_BIN), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -56,7 +56,7 @@ def operator_errors(func: F) -> F:
         except PolicyInvalid as exc:
             for problem in exc.problems:
                 typer.echo(str(problem), err=True)
-            typer.echo(exc.message, err=True)
+            typer.echo(exc.summary, err=True)
             raise typer.Exit(2) from exc
         except AmanatError as exc:
             typer.echo(exc.message, err=True)

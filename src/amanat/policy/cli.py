@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from amanat.policy.loader import PolicyInvalid, check_policy_text, default_policy_text, load_policy
+from amanat.policy.loader import PolicyInvalid, check_policy_text, load_policy, read_policy_text
 
 app = typer.Typer(help="Check and show the policy file.", no_args_is_help=True)
 
@@ -24,19 +25,16 @@ def check(
     """Validate a policy file; exit 0 when valid, 2 with every problem when not."""
     from amanat.cli import settings_from_context
 
-    path = file or settings_from_context().policy
-    source = str(path) if path else "<shipped default.yaml>"
     try:
-        text = path.read_text("utf-8") if path else default_policy_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        typer.echo(f"{source}: cannot be read ({exc}); check the path.", err=True)
-        raise typer.Exit(2) from exc
-    problems, policy = check_policy_text(text, source)
-    if problems or policy is None:
-        for problem in problems:
+        text, source = read_policy_text(file or settings_from_context().policy)
+        problems, policy = check_policy_text(text, source)
+        if problems or policy is None:
+            raise PolicyInvalid(problems)
+    except PolicyInvalid as exc:
+        for problem in exc.problems:
             typer.echo(str(problem), err=True)
-        typer.echo(f"{len(problems)} problem(s) in {source}.", err=True)
-        raise typer.Exit(2)
+        typer.echo(exc.summary, err=True)
+        raise typer.Exit(2) from exc
     typer.echo(
         f"{source}: valid — {len(policy.categories)} categories, {len(policy.purposes)} "
         f"purposes, {len(policy.roles)} roles."
@@ -55,12 +53,14 @@ def show(
     except PolicyInvalid as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
+        typer.echo(exc.summary, err=True)
         raise typer.Exit(2) from exc
     policy = loaded.policy
     if as_json:
         typer.echo(json.dumps(policy.model_dump(mode="json"), indent=2))
         return
-    console = Console()
+    # Piped into a file or `grep`, Rich would fold ids at 80 columns; ids must stay whole.
+    console = Console(width=None if sys.stdout.isatty() else 240)
     console.print(f"[bold]{policy.provider.name}[/] policy from {loaded.source}")
     console.print(f"sha256 {loaded.sha256}")
     table = Table(

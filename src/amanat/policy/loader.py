@@ -9,6 +9,7 @@ reported, not just the first.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import get_close_matches
 from importlib import resources
@@ -34,6 +35,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:  # the file as a whole (unreadable, not UTF-8)
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
@@ -48,6 +51,16 @@ class PolicyInvalid(ConfigError):
         )
         self.problems = problems
 
+    @property
+    def summary(self) -> str:
+        """One sentence to print after the problems themselves."""
+        count = len(self.problems)
+        return (
+            f"The policy file {self.problems[0].file} has {count} "
+            f"problem{'s' if count != 1 else ''}; fix {'them' if count != 1 else 'it'} "
+            "and check again with `amanat policy check`."
+        )
+
 
 @dataclass(frozen=True)
 class LoadedPolicy:
@@ -60,19 +73,30 @@ def default_policy_text() -> str:
     return resources.files("amanat.policy").joinpath(DEFAULT_POLICY_NAME).read_text("utf-8")
 
 
-def load_policy(path: Path | None = None) -> LoadedPolicy:
-    """Load the policy at ``path`` (default: the shipped one); raise PolicyInvalid if bad."""
+SHIPPED_SOURCE = "<shipped default.yaml>"
+
+
+def read_policy_text(path: Path | None = None) -> tuple[str, str]:
+    """The text of the policy at ``path`` (default: the shipped one) and its source name;
+    PolicyInvalid when the file cannot be read."""
     if path is None:
-        return parse_policy(default_policy_text(), "<shipped default.yaml>")
+        return default_policy_text(), SHIPPED_SOURCE
     try:
-        text = path.read_text("utf-8")
+        return path.read_text("utf-8"), str(path)
     except OSError as exc:
         raise PolicyInvalid(
             [Problem(str(path), 0, 0, f"cannot be read ({exc.strerror}); check the path")]
         ) from exc
     except UnicodeDecodeError as exc:
-        raise PolicyInvalid([Problem(str(path), 0, 0, "is not UTF-8 text")]) from exc
-    return parse_policy(text, str(path))
+        raise PolicyInvalid(
+            [Problem(str(path), 0, 0, "is not UTF-8 text; save it as UTF-8")]
+        ) from exc
+
+
+def load_policy(path: Path | None = None) -> LoadedPolicy:
+    """Load the policy at ``path`` (default: the shipped one); raise PolicyInvalid if bad."""
+    text, source = read_policy_text(path)
+    return parse_policy(text, source)
 
 
 def parse_policy(text: str, source: str) -> LoadedPolicy:
@@ -90,20 +114,28 @@ def check_policy_text(text: str, source: str) -> tuple[list[Problem], Policy | N
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        return [Problem(source, line, column, f"is not valid YAML: {exc.problem}")], None
+        return [
+            Problem(
+                source,
+                line,
+                column,
+                f"is not valid YAML: {exc.problem}; fix the syntax here (indentation, "
+                "brackets, quotes) and check again",
+            )
+        ], None
     except yaml.YAMLError as exc:
         return [Problem(source, 0, 0, f"is not valid YAML: {exc}")], None
     if node is None or not isinstance(data, dict):
         return [Problem(source, 1, 1, "must be a YAML mapping with the policy's sections")], None
 
     marks = _Marks(node)
-    problems: list[Problem] = []
+    problems: list[Problem] = _duplicate_keys(node, source)
 
     def at(path: Path_, message: str) -> None:
         line, column = marks.find(path)
         problems.append(Problem(source, line, column, message))
 
-    _check_meaning(data, at)
+    _check_meaning(data, at, marks.find)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
@@ -115,6 +147,40 @@ def check_policy_text(text: str, source: str) -> tuple[list[Problem], Policy | N
     problems.sort(key=lambda p: (p.line, p.column))
     unique = list(dict.fromkeys(problems))
     return unique, (policy if not unique else None)
+
+
+def _duplicate_keys(root: yaml.Node, source: str) -> list[Problem]:
+    """Keys repeated within one mapping. PyYAML silently keeps the last one, which would
+    let a second `encrypted: false` quietly override the first; we refuse instead."""
+    problems: list[Problem] = []
+    stack, visited = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:  # an alias points at a node already walked
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first_seen: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in first_seen:
+                        problems.append(
+                            Problem(
+                                source,
+                                line,
+                                key.start_mark.column + 1,
+                                f"key '{key.value}' appears twice in the same mapping (first "
+                                f"on line {first_seen[key.value]}); YAML would silently keep "
+                                "only the last, so remove one of them",
+                            )
+                        )
+                    else:
+                        first_seen[key.value] = line
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return problems
 
 
 def _shape_message(error: Any) -> str:
@@ -142,7 +208,9 @@ def _ids(items: Any) -> list[tuple[int, str]]:
     ]
 
 
-def _check_meaning(data: dict[str, Any], at: Any) -> None:  # noqa: PLR0912, PLR0915
+def _check_meaning(  # noqa: PLR0912, PLR0915 -- one flat list of rules reads best
+    data: dict[str, Any], at: Any, where: Callable[[Path_], tuple[int, int]]
+) -> None:
     """The rules a schema cannot express. Robust to a broken shape: it skips what it
     cannot read, leaving those errors to the schema check."""
     sections = {
@@ -155,12 +223,18 @@ def _check_meaning(data: dict[str, Any], at: Any) -> None:  # noqa: PLR0912, PLR
     }
     known: dict[str, set[str]] = {}
     for section, noun in sections.items():
-        seen: set[str] = set()
+        first: dict[str, int] = {}
         for index, item_id in _ids(data.get(section)):
-            if item_id in seen:
-                at((section, index, "id"), f"{noun} '{item_id}' is declared twice; ids are unique")
-            seen.add(item_id)
-        known[section] = seen
+            if item_id in first:
+                line, _ = where((section, first[item_id], "id"))
+                at(
+                    (section, index, "id"),
+                    f"{noun} '{item_id}' is declared twice (first on line {line}); ids must "
+                    "be unique, so rename or remove one",
+                )
+            else:
+                first[item_id] = index
+        known[section] = set(first)
 
     def expect(path: Path_, value: Any, section: str, noun: str) -> None:
         if not isinstance(value, str):
@@ -228,7 +302,8 @@ def _check_meaning(data: dict[str, Any], at: Any) -> None:  # noqa: PLR0912, PLR
         reads = _list(purpose.get("reads"))
         masked = _list(purpose.get("masked"))
         for i, category_id in enumerate(masked):
-            if category_id not in reads:
+            # An unknown id is already reported; saying it is not read would only confuse.
+            if category_id not in reads and category_id in known["categories"]:
                 at(
                     (*base, "masked", i),
                     f"purpose '{purpose.get('id')}' masks "
