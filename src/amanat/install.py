@@ -22,6 +22,7 @@ from amanat.db.base import new_id
 from amanat.db.engine import check_reachable
 from amanat.db.system import Installation
 from amanat.runtime import Runtime
+from amanat.vault.service import init_keys
 from amanat.vault.tls import ensure_self_signed_certificate
 
 
@@ -96,4 +97,4 @@ def initialise(runtime: Runtime) -> InitReport:
 # Domains that need something made at init (the key store, the audit signing key) add a
 # step here: a function (runtime, report) -> None that is idempotent.
 InitStep = Callable[[Runtime, InitReport], None]
-INIT_STEPS: tuple[InitStep, ...] = ()
+INIT_STEPS: tuple[InitStep, ...] = (init_keys,)

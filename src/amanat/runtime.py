@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from amanat.access.guard import Guard
 from amanat.config import Settings
 from amanat.core.clock import Clock, SystemClock
 from amanat.db.engine import make_engine, make_session_factory
 from amanat.db.uow import UnitOfWork
 from amanat.policy.loader import LoadedPolicy, load_policy
 from amanat.policy.model import Policy
+from amanat.vault.cipher import Vault
 
 
 @dataclass
@@ -25,6 +27,8 @@ class Runtime:
     loaded_policy: LoadedPolicy
     engine: Engine
     session_factory: sessionmaker[Session]
+    vault: Vault
+    guard: Guard
     clock: Clock = field(default_factory=SystemClock)
 
     @property
@@ -35,6 +39,7 @@ class Runtime:
         return UnitOfWork(self.session_factory)
 
     def close(self) -> None:
+        self.vault.close()
         self.engine.dispose()
 
 
@@ -42,10 +47,15 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Load the policy (raising PolicyInvalid) and connect the store; nothing is created."""
     loaded = load_policy(settings.policy)
     engine = make_engine(settings.resolved_database_url)
+    clock = clock or SystemClock()
+    session_factory = make_session_factory(engine)
+    vault = Vault.from_settings(settings, clock)
     return Runtime(
         settings=settings,
         loaded_policy=loaded,
         engine=engine,
-        session_factory=make_session_factory(engine),
-        clock=clock or SystemClock(),
+        session_factory=session_factory,
+        vault=vault,
+        guard=Guard(loaded.policy, vault, clock, session_factory),
+        clock=clock,
     )

@@ -10,6 +10,7 @@ import importlib
 MODEL_MODULES = (
     "amanat.db.system",
     "amanat.audit.models",
+    "amanat.vault.models",
 )
 
 

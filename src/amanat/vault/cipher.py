@@ -1,0 +1,350 @@
+"""The vault: field encryption under per-customer data keys, blind indexes, token hashes.
+
+Ciphertext format (version 1)::
+
+    0x01 ‖ key id (4 bytes, big-endian) ‖ nonce (12 random bytes) ‖ AES-256-GCM ciphertext+tag
+
+The associated data is ``0x01 ‖ key id ‖ 0x00 ‖ table 0x00 column 0x00 row id 0x00 customer
+id`` (UTF-8). The header is covered, so the key id cannot be swapped; table, column, row
+and customer are covered, so a value copied anywhere else fails with FieldTampered. NUL
+separates the parts: PostgreSQL text cannot hold it and Amanat's ids and names never do.
+
+Callers: only the guard (``amanat.access.guard``) calls ``encrypt`` and ``decrypt``; an
+architecture test holds everyone else to that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.exc import OperationalError
+
+from amanat.config import Settings
+from amanat.core.clock import Clock
+from amanat.core.errors import ConfigError
+from amanat.db.engine import make_engine
+from amanat.vault.api import FieldTampered, KeyDestroyed, UnknownKey, VaultError
+from amanat.vault.cache import ExpiringCache
+from amanat.vault.keystore import KeyStore
+from amanat.vault.master import EnvMasterKeys, FileMasterKeys, MasterKeyProvider
+from amanat.vault.passwords import Passwords
+
+if TYPE_CHECKING:
+    from amanat.db.uow import UnitOfWork
+
+FORMAT_VERSION = 1
+_VERSION_BYTE = bytes([FORMAT_VERSION])
+_HEADER = 5  # version byte + key id
+_NONCE_END = _HEADER + 12
+_MIN_LENGTH = _NONCE_END + 16  # an empty plaintext still carries the 16-byte tag
+_MAX_KEY_ID = 2**31 - 1  # fits PostgreSQL's integer; still 4 bytes in the header
+ROOT_NAME = "derivation"
+
+# (owner customer id, AEAD under the data key, the 5-byte header prefix)
+_KeyEntry = tuple[str, AESGCM, bytes]
+
+
+def dek_aad(customer_id: str, key_id: int) -> bytes:
+    """Binds a wrapped data key to its owner and id, so rows of the key store cannot swap."""
+    return b"amanat data key\x00%s\x00%d" % (customer_id.encode(), key_id)
+
+
+def root_aad(name: str) -> bytes:
+    return b"amanat root key\x00" + name.encode()
+
+
+class Vault:
+    """Keys, field encryption, blind indexes, password and token hashing.
+
+    Built once per process by ``build_runtime``; thread-safe. Nothing touches the key
+    store or the master key until first use, so building a runtime creates nothing.
+    """
+
+    def __init__(
+        self,
+        keystore: KeyStore,
+        master: MasterKeyProvider,
+        clock: Clock,
+        passwords: Passwords,
+        *,
+        cache_entries: int = 100_000,
+        cache_seconds: float = 60.0,
+    ) -> None:
+        self.keystore = keystore
+        self.master = master
+        self.clock = clock
+        self.passwords = passwords
+        self._by_id: ExpiringCache[int, _KeyEntry] = ExpiringCache(cache_entries, cache_seconds)
+        self._active: ExpiringCache[str, _KeyEntry] = ExpiringCache(cache_entries, cache_seconds)
+        self._derived: dict[bytes, bytes] = {}
+        self._root: bytes | None = None
+        self._lock = threading.RLock()
+        self._checked = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock) -> Vault:
+        url = (
+            settings.keystore_url
+            or f"sqlite:///{(settings.resolved_key_dir / 'keystore.db').resolve()}"
+        )
+        if settings.database_url and url == settings.database_url:
+            raise ConfigError(
+                "AMANAT_KEYSTORE_URL names the main database; give the key store a database of "
+                "its own so that a copy of the main database decrypts nothing."
+            )
+        master: MasterKeyProvider
+        if settings.master_key is not None:
+            master = EnvMasterKeys(settings.master_key.get_secret_value())
+        else:
+            master = FileMasterKeys(settings.resolved_key_dir / "master.key", clock)
+        return cls(
+            KeyStore(make_engine(url)),
+            master,
+            clock,
+            Passwords(
+                settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
+            ),
+            cache_seconds=settings.key_cache_seconds,
+        )
+
+    def close(self) -> None:
+        self.keystore.engine.dispose()
+
+    # -- fields -------------------------------------------------------------------------
+
+    def encrypt(
+        self, customer_id: str, table: str, column: str, row_id: str, plaintext: str
+    ) -> bytes:
+        """Encrypt under the customer's active data key (made on first use).
+
+        Raises KeyDestroyed for an erased customer.
+        """
+        entry = self._active.get(customer_id)
+        if entry is None:
+            entry = self._load_active(customer_id)
+        _, aead, prefix = entry
+        nonce = os.urandom(12)
+        aad = prefix + f"\x00{table}\x00{column}\x00{row_id}\x00{customer_id}".encode()
+        return prefix + nonce + aead.encrypt(nonce, plaintext.encode(), aad)
+
+    def decrypt(
+        self, customer_id: str, table: str, column: str, row_id: str, ciphertext: bytes
+    ) -> str:
+        """Decrypt, or raise FieldTampered, UnknownKey or KeyDestroyed (never garbage)."""
+        where = f"{table}.{column} of row {row_id}"
+        if len(ciphertext) < _MIN_LENGTH or ciphertext[0] != FORMAT_VERSION:
+            raise FieldTampered(
+                f"The stored value of {where} is truncated or not an Amanat ciphertext."
+            )
+        key_id = int.from_bytes(ciphertext[1:_HEADER], "big")
+        entry = self._by_id.get(key_id)
+        if entry is None:
+            entry = self._load_by_id(key_id, customer_id, where)
+        owner, aead, prefix = entry
+        if owner != customer_id:
+            raise FieldTampered(
+                f"The stored value of {where} is encrypted for another customer: it was copied."
+            )
+        aad = prefix + f"\x00{table}\x00{column}\x00{row_id}\x00{customer_id}".encode()
+        try:
+            plaintext = aead.decrypt(ciphertext[_HEADER:_NONCE_END], ciphertext[_NONCE_END:], aad)
+        except InvalidTag as exc:
+            raise FieldTampered(
+                f"The stored value of {where} does not decrypt: it was altered, or moved from "
+                "another row or column."
+            ) from exc
+        return plaintext.decode()
+
+    def key_id_of(self, ciphertext: bytes) -> int | None:
+        """The key id in a ciphertext's header (None if it is not one); decrypts nothing."""
+        if len(ciphertext) < _MIN_LENGTH or ciphertext[0] != FORMAT_VERSION:
+            return None
+        return int.from_bytes(ciphertext[1:_HEADER], "big")
+
+    # -- blind indexes and tokens -------------------------------------------------------
+
+    def blind_index(self, category: str, normalised_value: str) -> bytes:
+        """HMAC-SHA256 of the normalised value under the category's own derived key.
+
+        Full length (32 bytes), so that uniqueness is a database constraint and a lookup
+        is one indexed query; docs/security.md records the leakage this accepts.
+        """
+        key = self._derived.get(category.encode())
+        if key is None:
+            key = self._derive(b"amanat blind index v1\x00" + category.encode())
+            self._derived[category.encode()] = key
+        return hmac.digest(key, normalised_value.encode(), hashlib.sha256)
+
+    def random_token(self, nbytes: int = 32) -> str:
+        """A URL-safe random secret (API tokens, verification links, recovery codes)."""
+        return secrets.token_urlsafe(nbytes)
+
+    def hash_token(self, token: str) -> str:
+        """What to store for a token: hex HMAC-SHA256 under a key from the key store.
+
+        Keyed, so that a copy of the database alone cannot test guesses of short secrets
+        such as recovery codes.
+        """
+        key = self._derived.get(b"\x00token")
+        if key is None:
+            key = self._derive(b"amanat token hash v1")
+            self._derived[b"\x00token"] = key
+        return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+
+    def verify_token(self, token: str, stored_hash: str) -> bool:
+        """Constant-time comparison of a presented token with a stored ``hash_token``."""
+        return hmac.compare_digest(self.hash_token(token), stored_hash)
+
+    # -- crypto-shredding ---------------------------------------------------------------
+
+    def destroy_customer_key(self, customer_id: str, uow: UnitOfWork | None = None) -> int:
+        """Crypto-shred: record the erasure and destroy every data key of the customer.
+
+        Callers: the customers domain's ``erase_customer`` (which records the audit event
+        and clears blind indexes, password hash and second-factor secrets itself). The
+        key store's ledger entry and the key deletion are durable when this returns; with
+        ``uow`` the main database's copy of the ledger is written in that transaction
+        (``amanat keys replay-erasures`` reconciles the two after any restore). Evicts the
+        keys from this process's cache; other processes stop using them within the cache's
+        maximum age. Idempotent. Returns how many data keys were destroyed.
+        """
+        self._check()
+        destroyed = self.keystore.destroy(customer_id, self.clock.now())
+        self.evict_customer(customer_id)
+        if uow is not None:
+            from amanat.vault.models import ErasureLedger
+
+            if uow.session.get(ErasureLedger, customer_id) is None:
+                uow.session.add(ErasureLedger(customer_id=customer_id, erased_at=self.clock.now()))
+                uow.session.flush()
+        return destroyed
+
+    def evict_customer(self, customer_id: str) -> None:
+        self._active.discard(customer_id)
+        self._by_id.discard_where(lambda entry: entry[0] == customer_id)
+
+    def clear_cache(self) -> None:
+        self._active.clear()
+        self._by_id.clear()
+
+    # -- key loading --------------------------------------------------------------------
+
+    def _check(self) -> None:
+        if self._checked:
+            return
+        try:
+            self.keystore.check_schema()
+        except OperationalError as exc:
+            raise ConfigError(
+                f"The key store at {self.keystore.where} cannot be opened; run `amanat init` "
+                "or check AMANAT_KEY_DIR / AMANAT_KEYSTORE_URL."
+            ) from exc
+        self._checked = True
+
+    def _entry(self, customer_id: str, key_id: int, dek: bytes) -> _KeyEntry:
+        entry = (customer_id, AESGCM(dek), _VERSION_BYTE + key_id.to_bytes(4, "big"))
+        self._by_id.put(key_id, entry)
+        return entry
+
+    def _load_by_id(self, key_id: int, customer_id: str, where: str) -> _KeyEntry:
+        self._check()
+        row = self.keystore.key_by_id(key_id)
+        if row is None:
+            if self.keystore.is_erased(customer_id):
+                raise KeyDestroyed(
+                    f"The value of {where} belongs to an erased customer; it is unreadable "
+                    "for good."
+                )
+            raise UnknownKey(
+                f"The value of {where} names data key {key_id}, which the key store does not "
+                "have; restore the key store that belongs to this database."
+            )
+        if row.customer_id != customer_id:
+            raise FieldTampered(
+                f"The stored value of {where} is encrypted for another customer: it was copied."
+            )
+        dek = self.master.unwrap(row.master_version, row.wrapped, dek_aad(customer_id, key_id))
+        return self._entry(customer_id, key_id, dek)
+
+    def _load_active(self, customer_id: str) -> _KeyEntry:
+        self._check()
+        with self._lock:  # one thread makes a new customer's key; the others wait for it
+            cached = self._active.get(customer_id)
+            if cached is not None:
+                return cached
+            for _ in range(8):
+                row = self.keystore.active_key(customer_id)
+                if row is not None:
+                    entry = self._by_id.get(row.key_id)
+                    if entry is None:
+                        dek = self.master.unwrap(
+                            row.master_version, row.wrapped, dek_aad(customer_id, row.key_id)
+                        )
+                        entry = self._entry(customer_id, row.key_id, dek)
+                    self._active.put(customer_id, entry)
+                    return entry
+                if self.keystore.is_erased(customer_id):
+                    raise KeyDestroyed(
+                        "This customer was erased; nothing more can be stored for them."
+                    )
+                self.new_data_key(customer_id)
+        raise VaultError("A data key could not be made; try again.")  # pragma: no cover
+
+    def new_data_key(self, customer_id: str, *, generation: int | None = None) -> int | None:
+        """Make and store a data key; with ``generation`` retire the older ones (rotation).
+
+        Returns the key id, or None if another process won the race (re-read then).
+        """
+        if generation is None:
+            existing = self.keystore.keys_of(customer_id)
+            generation = 1 + max((k.generation for k in existing), default=0)
+            retire = False
+        else:
+            retire = True
+        dek = os.urandom(32)
+        key_id = secrets.randbelow(_MAX_KEY_ID) + 1
+        version, wrapped = self.master.wrap(dek, dek_aad(customer_id, key_id))
+        if not self.keystore.insert_key(
+            key_id, customer_id, generation, version, wrapped, self.clock.now(),
+            retire_older=retire,
+        ):  # fmt: skip
+            return None
+        self._entry(customer_id, key_id, dek)
+        if retire:
+            self._active.discard(customer_id)
+        return key_id
+
+    def _derive(self, info: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+            self._root_key()
+        )
+
+    def _root_key(self) -> bytes:
+        if self._root is not None:
+            return self._root
+        self._check()
+        with self._lock:
+            stored = self.keystore.root_key(ROOT_NAME)
+            if stored is None:
+                version, wrapped = self.master.wrap(os.urandom(32), root_aad(ROOT_NAME))
+                self.keystore.insert_root_key(ROOT_NAME, version, wrapped, self.clock.now())
+                stored = self.keystore.root_key(ROOT_NAME)
+                assert stored is not None
+            self._root = self.master.unwrap(stored[0], stored[1], root_aad(ROOT_NAME))
+        return self._root
+
+    def ensure_root_key(self) -> bool:
+        """Create the derivation root key if missing (init); True if it was created."""
+        self._check()
+        existed = self.keystore.root_key(ROOT_NAME) is not None
+        self._root_key()
+        return not existed

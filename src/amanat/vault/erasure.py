@@ -1,0 +1,106 @@
+"""Replaying the erasure ledger after a restore, so that a restore never un-erases anyone.
+
+The ledger has two copies: the key store's ``erasures`` table and the main database's
+``erasure_ledger``. ``destroy_customer_key`` writes both. A restore from backup rolls one
+of them back:
+
+* an older **key store** (ledger entries missing there, data keys back): the keys of every
+  customer in the database's ledger are destroyed again;
+* an older **database** (ledger entries missing there, blind indexes back): the entries
+  are copied forward and the customer's blind-index values cleared again, then every
+  function in ``REPLAY_HOOKS`` runs for them (a domain registers one there to clear what
+  else its erasure cleared, e.g. password hashes and second-factor secrets).
+
+Run by ``amanat init`` (the documented step after any restore) and by
+``amanat keys replay-erasures``. Idempotent; records vault.erasures_replayed when it
+changed anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from amanat.access.actor import Actor
+from amanat.audit import service as audit
+from amanat.audit.events import Event
+from amanat.db.uow import UnitOfWork
+from amanat.vault.discovery import encrypted_tables
+from amanat.vault.models import ErasureLedger
+
+if TYPE_CHECKING:
+    from amanat.runtime import Runtime
+
+ReplayHook = Callable[[UnitOfWork, str], None]
+# Each domain whose erasure clears more than ciphertext and blind indexes adds one line.
+REPLAY_HOOKS: tuple[ReplayHook, ...] = ()
+
+
+@dataclass
+class ReplayReport:
+    keys_destroyed_again: list[str] = field(default_factory=list)
+    ledger_restored: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.keys_destroyed_again or self.ledger_restored)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.keys_destroyed_again)} key owner(s) shredded again in the key store, "
+            f"{len(self.ledger_restored)} erasure(s) re-applied to the database"
+        )
+
+
+def replay_erasures(runtime: Runtime) -> ReplayReport:
+    """Bring both ledgers to their union and re-apply every erasure missing on either side.
+
+    Callers: `amanat init`, `amanat keys replay-erasures`. Records vault.erasures_replayed
+    (ids counted, not listed) when something changed.
+    """
+    vault = runtime.vault
+    report = ReplayReport()
+    store_ledger = vault.keystore.ledger()
+    with runtime.uow() as uow:
+        db_ledger = {
+            row.customer_id: row.erased_at for row in uow.session.scalars(select(ErasureLedger))
+        }
+        for customer_id in sorted(db_ledger.keys() - store_ledger.keys()):
+            vault.keystore.destroy(customer_id, db_ledger[customer_id])
+            vault.evict_customer(customer_id)
+            report.keys_destroyed_again.append(customer_id)
+        # A ledger entry with keys beside it means a key store restored over a newer ledger.
+        for customer_id in sorted(store_ledger.keys() & db_ledger.keys()):
+            if vault.keystore.keys_of(customer_id):
+                vault.keystore.destroy(customer_id, store_ledger[customer_id])
+                vault.evict_customer(customer_id)
+                report.keys_destroyed_again.append(customer_id)
+        missing = sorted(store_ledger.keys() - db_ledger.keys())
+        tables = encrypted_tables(runtime.policy) if missing else []
+        for customer_id in missing:
+            uow.session.add(
+                ErasureLedger(customer_id=customer_id, erased_at=store_ledger[customer_id])
+            )
+            for found in tables:
+                if found.blind_indexes:
+                    uow.session.execute(
+                        update(found.table)
+                        .where(found.owner == customer_id)
+                        .values({c.name: None for c in found.blind_indexes})
+                    )
+            for hook in REPLAY_HOOKS:
+                hook(uow, customer_id)
+            report.ledger_restored.append(customer_id)
+        if report.changed:
+            audit.record(
+                uow, runtime.clock, Event.VAULT_ERASURES_REPLAYED, Actor.system("replay-erasures"),
+                details={
+                    "keys_destroyed_again": len(report.keys_destroyed_again),
+                    "ledger_restored": len(report.ledger_restored),
+                },
+            )  # fmt: skip
+            uow.commit()
+    return report

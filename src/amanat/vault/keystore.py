@@ -1,0 +1,326 @@
+"""The key store: wrapped data keys, wrapped root keys and the erasure ledger.
+
+It lives apart from the main database (default: ``<key_dir>/keystore.db``, a SQLite file
+in WAL mode that several processes on one machine share; ``AMANAT_KEYSTORE_URL`` may name
+a PostgreSQL database of its own for deployments across machines). A copy of the main
+database alone therefore holds nothing that decrypts it, and the key store is kept out
+of long-lived backups so that a destroyed key stays destroyed.
+
+Its schema is small and created by ``amanat init`` (``create_all``); it is not part of
+the main database's migrations because it is not part of the main database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from amanat.core.errors import ConfigError
+from amanat.db.base import UTCDateTime
+
+metadata = MetaData()
+
+data_keys = Table(
+    "data_keys",
+    metadata,
+    # The 4-byte id written into every ciphertext's header; random, so it reveals no order.
+    Column("key_id", Integer, primary_key=True, autoincrement=False),
+    Column("customer_id", String(64), nullable=False, index=True),
+    # 1 for a customer's first key; each `rotate --customer-keys` adds one.
+    Column("generation", Integer, nullable=False),
+    Column("master_version", Integer, nullable=False, index=True),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Set when a newer generation replaces it: still opens old fields, never encrypts.
+    Column("retired_at", UTCDateTime, nullable=True),
+    UniqueConstraint("customer_id", "generation", name="uq_data_keys_customer_generation"),
+)  # fmt: skip
+
+root_keys = Table(
+    "root_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("master_version", Integer, nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("erased_at", UTCDateTime, nullable=False),
+)
+
+TABLES = ("data_keys", "root_keys", "erasures")
+
+
+@dataclass(frozen=True)
+class DataKeyRow:
+    key_id: int
+    customer_id: str
+    generation: int
+    master_version: int
+    wrapped: bytes
+    retired: bool
+
+
+class KeyStore:
+    """Reads and writes of the key store; each method is its own short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- schema -------------------------------------------------------------------------
+
+    def create_schema(self) -> bool:
+        """Create the tables that are missing; True if any was created."""
+        existing = set(inspect(self.engine).get_table_names())
+        metadata.create_all(self.engine)
+        return not set(TABLES) <= existing
+
+    def check_schema(self) -> None:
+        existing = set(inspect(self.engine).get_table_names())
+        if not set(TABLES) <= existing:
+            raise ConfigError(
+                f"The key store at {self.where} is not set up; run `amanat init` (or restore "
+                "it from your key backup)."
+            )
+
+    @property
+    def where(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- data keys ----------------------------------------------------------------------
+
+    def key_by_id(self, key_id: int) -> DataKeyRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(data_keys).where(data_keys.c.key_id == key_id)).first()
+        return None if row is None else _row(row)
+
+    def active_key(self, customer_id: str) -> DataKeyRow | None:
+        """The customer's newest generation that is not retired."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(data_keys)
+                .where(data_keys.c.customer_id == customer_id, data_keys.c.retired_at.is_(None))
+                .order_by(data_keys.c.generation.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else _row(row)
+
+    def keys_of(self, customer_id: str) -> list[DataKeyRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(data_keys)
+                .where(data_keys.c.customer_id == customer_id)
+                .order_by(data_keys.c.generation)
+            ).all()
+        return [_row(r) for r in rows]
+
+    def insert_key(
+        self,
+        key_id: int,
+        customer_id: str,
+        generation: int,
+        master_version: int,
+        wrapped: bytes,
+        now: datetime,
+        *,
+        retire_older: bool = False,
+    ) -> bool:
+        """Insert a data key; False if the id or (customer, generation) is already taken.
+
+        Refuses (returns False) for an erased customer, in the same transaction, so that a
+        write racing an erasure never makes a fresh key for them.
+        """
+        try:
+            with self.engine.begin() as conn:
+                erased = conn.execute(
+                    select(erasures.c.customer_id).where(erasures.c.customer_id == customer_id)
+                ).first()
+                if erased is not None:
+                    return False
+                conn.execute(
+                    insert(data_keys).values(
+                        key_id=key_id,
+                        customer_id=customer_id,
+                        generation=generation,
+                        master_version=master_version,
+                        wrapped=wrapped,
+                        created_at=now,
+                        retired_at=None,
+                    )
+                )
+                if retire_older:
+                    conn.execute(
+                        update(data_keys)
+                        .where(
+                            data_keys.c.customer_id == customer_id,
+                            data_keys.c.generation < generation,
+                            data_keys.c.retired_at.is_(None),
+                        )
+                        .values(retired_at=now)
+                    )
+        except IntegrityError:
+            return False
+        return True
+
+    def delete_keys(self, key_ids: Iterable[int]) -> int:
+        ids = list(key_ids)
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(delete(data_keys).where(data_keys.c.key_id.in_(ids))).rowcount
+
+    # -- erasure ledger -----------------------------------------------------------------
+
+    def is_erased(self, customer_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(erasures.c.customer_id).where(erasures.c.customer_id == customer_id)
+                ).first()
+                is not None
+            )
+
+    def destroy(self, customer_id: str, now: datetime) -> int:
+        """Record the erasure and delete every data key of the customer, in one transaction."""
+        with self.engine.begin() as conn:
+            if (
+                conn.execute(
+                    select(erasures.c.customer_id).where(erasures.c.customer_id == customer_id)
+                ).first()
+                is None
+            ):
+                conn.execute(insert(erasures).values(customer_id=customer_id, erased_at=now))
+            return conn.execute(
+                delete(data_keys).where(data_keys.c.customer_id == customer_id)
+            ).rowcount
+
+    def ledger(self) -> dict[str, datetime]:
+        with self.engine.connect() as conn:
+            return {r.customer_id: r.erased_at for r in conn.execute(select(erasures)).all()}
+
+    # -- root keys ----------------------------------------------------------------------
+
+    def root_key(self, name: str) -> tuple[int, bytes] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(root_keys).where(root_keys.c.name == name)).first()
+        return None if row is None else (row.master_version, row.wrapped)
+
+    def insert_root_key(
+        self, name: str, master_version: int, wrapped: bytes, now: datetime
+    ) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(root_keys).values(
+                        name=name, master_version=master_version, wrapped=wrapped, created_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    # -- rotation support ---------------------------------------------------------------
+
+    def wrapped_counts(self) -> dict[int, int]:
+        """How many data keys each master version wraps."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(data_keys.c.master_version, func.count()).group_by(
+                    data_keys.c.master_version
+                )
+            ).all()
+        return {int(v): int(n) for v, n in rows}
+
+    def key_stats(self) -> tuple[int, int, datetime | None]:
+        """(active keys, retired keys, oldest active key's creation time)."""
+        with self.engine.connect() as conn:
+            active = conn.execute(
+                select(func.count()).where(data_keys.c.retired_at.is_(None))
+            ).scalar_one()
+            oldest = conn.execute(
+                select(data_keys.c.created_at)
+                .where(data_keys.c.retired_at.is_(None))
+                .order_by(data_keys.c.created_at)
+                .limit(1)
+            ).scalar()
+            retired = conn.execute(
+                select(func.count()).where(data_keys.c.retired_at.is_not(None))
+            ).scalar_one()
+        return int(active), int(retired), oldest
+
+    def keys_not_under(self, version: int, limit: int) -> Sequence[DataKeyRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(data_keys)
+                .where(data_keys.c.master_version != version)
+                .order_by(data_keys.c.key_id)
+                .limit(limit)
+            ).all()
+        return [_row(r) for r in rows]
+
+    def rewrap(self, changes: Sequence[tuple[int, int, int, bytes]]) -> int:
+        """Apply (key_id, old version, new version, wrapped); skips rows changed meanwhile."""
+        if not changes:
+            return 0
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(data_keys)
+                .where(
+                    data_keys.c.key_id == bindparam("b_key_id"),
+                    data_keys.c.master_version == bindparam("b_old"),
+                )
+                .values(master_version=bindparam("b_new"), wrapped=bindparam("b_wrapped")),
+                [{"b_key_id": k, "b_old": o, "b_new": n, "b_wrapped": w} for k, o, n, w in changes],
+            )
+            return int(result.rowcount)
+
+    def root_keys_not_under(self, version: int) -> list[tuple[str, int, bytes]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(root_keys).where(root_keys.c.master_version != version)
+            ).all()
+        return [(r.name, r.master_version, r.wrapped) for r in rows]
+
+    def rewrap_root(self, name: str, old: int, new: int, wrapped: bytes) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(root_keys)
+                .where(root_keys.c.name == name, root_keys.c.master_version == old)
+                .values(master_version=new, wrapped=wrapped)
+            )
+
+
+def _row(row: object) -> DataKeyRow:
+    r = row._mapping  # type: ignore[attr-defined]
+    return DataKeyRow(
+        key_id=int(r["key_id"]),
+        customer_id=str(r["customer_id"]),
+        generation=int(r["generation"]),
+        master_version=int(r["master_version"]),
+        wrapped=bytes(r["wrapped"]),
+        retired=r["retired_at"] is not None,
+    )
