@@ -4,22 +4,32 @@
                         reference="T-1042")
     name = access.read("customers", "name_ct", customer.id, "identity.name", customer.name_ct)
 
-``open`` checks the policy (the actor's role may act for the purpose; the purpose may
-read and write the categories asked for), writes the audit event in the caller's
-transaction and returns an ``Access``: the only object in Amanat that can turn a
-ciphertext into a value or a value into a ciphertext, and only for the categories it was
-opened for. A refusal is recorded in a transaction of its own (so it survives the
-caller's rollback) and raised as Forbidden naming the role and purpose.
+``open`` checks, in order: the actor's role may act for the purpose; a customer acts only
+on their own data; the purpose may read and write the categories asked for; a staff
+member's security training is current; a break-glass purpose has a written reason; a
+purpose that needs a reference (ticket, invoice, order) has a live one of that customer.
+It then appends the audit event in the caller's transaction and returns an ``Access``:
+the only object in Amanat that can turn a ciphertext into a value or a value into a
+ciphertext, and only for the categories it was opened for.
+
+A refusal rolls the caller's transaction back (a refused operation leaves nothing half
+done), records access.denied in a transaction of its own, and raises AccessDenied
+(403) naming the role and purpose and, where there is one, how to fix it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from amanat.access import training
 from amanat.access.actor import Actor
+from amanat.access.references import ReferenceChecker, load_reference_checkers
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.clock import Clock
@@ -28,9 +38,23 @@ from amanat.db.uow import UnitOfWork
 from amanat.policy.model import Policy
 from amanat.vault.api import FieldCipher
 
+REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+REASON_MIN, REASON_MAX = 10, 500
+_TRAINING_CACHE_SECONDS = 300.0
+
 
 class AccessDenied(Forbidden):
     """The policy does not allow this actor this purpose or these categories."""
+
+    def __init__(self, message: str, *, reason_code: str = "policy") -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,7 @@ class Access:
     readable: frozenset[str]
     writable: frozenset[str]
     masked: frozenset[str]
+    reference: str | None
     _cipher: FieldCipher
 
     def read(
@@ -70,11 +95,27 @@ class Guard:
         cipher: FieldCipher,
         clock: Clock,
         session_factory: sessionmaker[Session],
+        reference_checkers: Mapping[str, ReferenceChecker] | None = None,
     ) -> None:
+        """Build the guard; ``reference_checkers`` default to amanat.access.references'."""
         self.policy = policy
         self._cipher = cipher
         self.clock = clock
         self._session_factory = session_factory
+        self._reference_checkers: dict[str, ReferenceChecker] = dict(
+            load_reference_checkers() if reference_checkers is None else reference_checkers
+        )
+        # Positive cache only: training records are only ever added, so "trained until D"
+        # can become later but never earlier. Keyed by (staff id, role).
+        self._trained_until: dict[tuple[str, str], tuple[date, float]] = {}
+
+    def register_reference_checker(self, kind: str, checker: ReferenceChecker) -> None:
+        """Install the checker for references of ``kind`` (ticket, invoice, order)."""
+        self._reference_checkers[kind] = checker
+
+    @property
+    def reference_kinds(self) -> frozenset[str]:
+        return frozenset(self._reference_checkers)
 
     def open(
         self,
@@ -86,31 +127,45 @@ class Guard:
         reads: Iterable[str] = (),
         writes: Iterable[str] = (),
         reference: str | None = None,
+        reason: str | None = None,
     ) -> Access:
         """Decide, audit in ``uow``'s transaction, and return the grant; or raise AccessDenied.
 
-        Callers: every service that touches personal data. Records access.granted (or
-        access.denied in its own transaction). Raises AccessDenied.
+        Callers: every service that touches personal data; the caller must commit ``uow``
+        for the record of the access to stand. Records access.granted, or
+        access.break_glass for a break-glass purpose (its ``reason`` encrypted with the
+        customer's key), or access.denied in its own transaction. Raises AccessDenied.
         """
         reads, writes = frozenset(reads), frozenset(writes)
-        refusal = self._refusal(actor, customer_id, purpose, reads, writes)
+        categories = reads | writes
+        refusal = self._refusal(uow, actor, customer_id, purpose, reads, writes, reference, reason)
         if refusal is not None:
-            self._record_denial(actor, customer_id, purpose, reads | writes, reference, refusal)
-            raise AccessDenied(refusal)
-        audit.record(
-            uow, self.clock, Event.ACCESS_GRANTED, actor,
-            customer_id=customer_id, purpose=purpose, categories=reads | writes,
-            reference=reference, outcome="allowed",
-            details={"reads": sorted(reads), "writes": sorted(writes)},
+            self._record_denial(uow, actor, customer_id, purpose, categories, reference, refusal)
+            raise AccessDenied(refusal.message, reason_code=refusal.code)
+        declared = self.policy.purpose(purpose)
+        details: dict[str, object] = {"reads": sorted(reads), "writes": sorted(writes)}
+        if declared.break_glass:
+            details["note"] = True
+        recorded = audit.record(
+            uow, self.clock,
+            Event.ACCESS_BREAK_GLASS if declared.break_glass else Event.ACCESS_GRANTED,
+            actor, customer_id=customer_id, purpose=purpose, categories=categories,
+            reference=reference, outcome="allowed", details=details,
         )  # fmt: skip
-        policy_purpose = self.policy.purpose(purpose)
+        if declared.break_glass:
+            assert reason is not None  # _refusal demands it
+            note_ct = self._cipher.encrypt(
+                customer_id, "audit_notes", "note_ct", str(recorded.seq), reason.strip()
+            )
+            audit.attach_note(uow, recorded.seq, customer_id, note_ct)
         return Access(
             actor=actor,
             customer_id=customer_id,
             purpose=purpose,
             readable=reads,
             writable=writes,
-            masked=frozenset(policy_purpose.masked) & reads,
+            masked=frozenset(declared.masked) & reads,
+            reference=reference,
             _cipher=self._cipher,
         )
 
@@ -120,46 +175,142 @@ class Guard:
             raise ValueError(f"category {category} is not searchable")
         return self._cipher.blind_index(category, normalised_value)
 
+    def training_status(self, session: Session, actor: Actor) -> training.TrainingStatus:
+        """The actor's training state in their role (for pages and `staff list`)."""
+        return training.training_status(
+            session, self.policy.role(actor.role), actor.id, self.clock.now().date()
+        )
+
     def _refusal(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         customer_id: str,
         purpose: str,
         reads: frozenset[str],
         writes: frozenset[str],
-    ) -> str | None:
+        reference: str | None,
+        reason: str | None,
+    ) -> Refusal | None:
         policy = self.policy
         if actor.role not in policy.role_ids:
-            return f"The role '{actor.role}' is not in the policy."
+            return Refusal("unknown_role", "Your role is not in the policy in force.")
         if purpose not in policy.purpose_ids:
-            return f"The purpose '{purpose}' is not in the policy."
+            # Not echoed: whatever was typed in place of a purpose is not ours to repeat.
+            return Refusal(
+                "unknown_purpose",
+                f"That purpose is not in the policy; the role '{actor.role}' may act for: "
+                f"{', '.join(policy.role(actor.role).purposes)}.",
+            )
         role = policy.role(actor.role)
         if purpose not in role.purposes:
-            return f"The role '{actor.role}' may not act for the purpose '{purpose}'."
+            return Refusal(
+                "role_lacks_purpose",
+                f"The role '{actor.role}' may not act for the purpose '{purpose}'.",
+            )
         if actor.kind == "customer" and actor.id != customer_id:
-            return "A customer may act only on their own data."
+            return Refusal("not_own_data", "A customer may act only on their own data.")
         declared = policy.purpose(purpose)
         extra_reads = sorted(reads - set(declared.reads))
         if extra_reads:
-            return f"The purpose '{purpose}' may not read {', '.join(extra_reads)}."
+            return Refusal(
+                "category_not_in_purpose",
+                f"The role '{actor.role}' acting for '{purpose}' may not read "
+                f"{', '.join(extra_reads)}.",
+            )
         extra_writes = sorted(writes - set(declared.writes))
         if extra_writes:
-            return f"The purpose '{purpose}' may not write {', '.join(extra_writes)}."
+            return Refusal(
+                "category_not_in_purpose",
+                f"The role '{actor.role}' acting for '{purpose}' may not write "
+                f"{', '.join(extra_writes)}.",
+            )
+        if actor.kind == "staff":
+            status = self._training(uow.session, actor)
+            if not status.allows_personal_data:
+                return Refusal(f"training_{status.state}", status.refusal(actor.role))
+        if declared.break_glass:
+            text = (reason or "").strip()
+            if not REASON_MIN <= len(text) <= REASON_MAX:
+                return Refusal(
+                    "reason_missing",
+                    f"The purpose '{purpose}' is break-glass access: write down why you need "
+                    f"it ({REASON_MIN} to {REASON_MAX} characters).",
+                )
+        if declared.reference is not None and actor.kind == "staff":
+            return self._reference_refusal(
+                uow.session, actor, customer_id, purpose, declared.reference, reference
+            )
+        return None
+
+    def _training(self, session: Session, actor: Actor) -> training.TrainingStatus:
+        today = self.clock.now().date()
+        key = (actor.id, actor.role)
+        cached = self._trained_until.get(key)
+        fresh = cached is not None and time.monotonic() - cached[1] < _TRAINING_CACHE_SECONDS
+        if cached is not None and fresh and cached[0] >= today:
+            return training.TrainingStatus("current", None, cached[0])
+        status = training.training_status(session, self.policy.role(actor.role), actor.id, today)
+        if status.state == "current" and status.valid_until is not None:
+            self._trained_until[key] = (status.valid_until, time.monotonic())
+        return status
+
+    def _reference_refusal(
+        self,
+        session: Session,
+        actor: Actor,
+        customer_id: str,
+        purpose: str,
+        kind: str,
+        reference: str | None,
+    ) -> Refusal | None:
+        if not reference:
+            return Refusal(
+                "reference_missing",
+                f"The role '{actor.role}' acting for '{purpose}' needs the number of an open "
+                f"{kind} of this customer (header X-Access-Reference).",
+            )
+        if not REFERENCE_PATTERN.match(reference):
+            return Refusal(
+                "reference_malformed",
+                f"That is not a {kind} number; give it as shown on the {kind} (letters, "
+                "digits, '-', '.', '/', at most 64 characters).",
+            )
+        checker = self._reference_checkers.get(kind)
+        if checker is None:  # fail closed: nothing can confirm the case, so no access
+            return Refusal(
+                "reference_unchecked",
+                f"No {kind} register is installed to confirm the reference, so the role "
+                f"'{actor.role}' may not act for '{purpose}'.",
+            )
+        if not checker(session, customer_id, reference):
+            return Refusal(
+                "reference_not_live",
+                f"The {kind} given is not an open {kind} of this customer, so the role "
+                f"'{actor.role}' may not act for '{purpose}' here.",
+            )
         return None
 
     def _record_denial(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         customer_id: str,
         purpose: str,
         categories: frozenset[str],
         reference: str | None,
-        reason: str,
+        refusal: Refusal,
     ) -> None:
+        # The caller's transaction is abandoned first: a refused operation keeps nothing,
+        # and on SQLite it holds the write lock the denial's own transaction needs.
+        uow.rollback()
+        kept_reference = reference if reference and REFERENCE_PATTERN.match(reference) else None
+        kept_purpose = purpose if purpose in self.policy.purpose_ids else None
         with UnitOfWork(self._session_factory) as denial:
             audit.record(
                 denial, self.clock, Event.ACCESS_DENIED, actor,
-                customer_id=customer_id, purpose=purpose, categories=categories,
-                reference=reference, outcome="denied", details={"reason": reason},
+                customer_id=customer_id, purpose=kept_purpose, categories=categories,
+                reference=kept_reference, outcome="denied",
+                details={"reason_code": refusal.code},
             )  # fmt: skip
             denial.commit()

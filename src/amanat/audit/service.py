@@ -1,17 +1,79 @@
-"""Recording audit events, in the caller's transaction."""
+"""Recording audit events, in the caller's transaction, on the hash chain.
+
+``record`` appends one event: it takes the chain lock (SQLite: the unit of work already
+began IMMEDIATE, so writers queue; PostgreSQL: a transaction-scoped advisory lock), reads
+the head, hashes the new event onto it and inserts it. The lock is held until the
+caller's transaction ends, so the chain stays linear however many writers run. When the
+installation has a signer configured (see ``configure``), every N events or T minutes the
+new head is signed as a checkpoint in the same transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol, cast
+
+from sqlalchemy import Table, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access.actor import Actor
+from amanat.audit import canonical as c
 from amanat.audit.events import Event
-from amanat.audit.models import AuditEvent
+from amanat.audit.models import AuditCheckpoint, AuditEvent, AuditNote
 from amanat.core.clock import Clock
 from amanat.db.uow import UnitOfWork
 
 Outcome = Literal["allowed", "denied", "done", "failed"]
+
+_INFO_KEY = "amanat.audit"
+_PG_CHAIN_LOCK = 7_262_001  # pg_advisory_xact_lock key of the audit chain
+_EVENTS = cast(Table, AuditEvent.__table__)
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
+_NOTES = cast(Table, AuditNote.__table__)
+_HEAD = (
+    select(
+        _EVENTS.c.seq,
+        _EVENTS.c.hash,
+        select(_CHECKPOINTS.c.at)
+        .order_by(_CHECKPOINTS.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("checkpoint_at"),
+    )
+    .order_by(_EVENTS.c.seq.desc())
+    .limit(1)
+)
+
+
+class Signer(Protocol):
+    """Signs checkpoints (amanat.vault.signing provides the real one)."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    checkpoint_every: int = 1000
+    checkpoint_minutes: int = 60
+    signer: Signer | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    seq: int
+    hash: str
+
+
+def configure(session_factory: sessionmaker[Session], config: AuditConfig) -> None:
+    """Give every session of this factory the checkpoint settings and signer."""
+    info = dict(session_factory.kw.get("info") or {})
+    info[_INFO_KEY] = config
+    session_factory.configure(info=info)
 
 
 def record(
@@ -26,22 +88,98 @@ def record(
     reference: str | None = None,
     outcome: Outcome = "done",
     details: dict[str, object] | None = None,
-) -> AuditEvent:
-    """Append one event to the audit log within ``uow``'s transaction (flushed, not committed)."""
-    event = AuditEvent(
-        at=clock.now(),
-        code=str(code),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_role=actor.role,
-        customer_id=customer_id,
-        purpose=purpose,
-        categories=sorted(set(categories)),
-        reference=reference,
-        outcome=outcome,
-        details=details or {},
-        note=None,
+) -> Recorded:
+    """Append one event to the chain within ``uow``'s transaction (not committed).
+
+    Callers: every state-changing service verb, and the guard. ``details`` carries ids
+    and codes only, never personal values. Raises nothing of its own.
+    """
+    session = uow.session
+    _take_chain_lock(session)
+    head = session.execute(_HEAD).first()
+    prev_seq, prev_hash, checkpoint_at = (
+        (head[0], head[1], head[2]) if head else (0, c.GENESIS, None)
     )
-    uow.session.add(event)
-    uow.session.flush()
-    return event
+    seq = prev_seq + 1
+    at = clock.now()
+    at_text = c.format_at(at)
+    categories_text = c.categories_json(categories)
+    details_text = c.details_json(details or {})
+    body = c.canonical(
+        seq, at_text, str(code), actor.kind, actor.id, actor.role, customer_id, purpose,
+        categories_text, reference, outcome, details_text,
+    )  # fmt: skip
+    digest = c.chain_hash(prev_hash, body)
+    session.execute(
+        insert(_EVENTS),
+        [
+            {
+                "seq": seq, "at": at, "code": str(code), "actor_kind": actor.kind,
+                "actor_id": actor.id, "actor_role": actor.role, "customer_id": customer_id,
+                "purpose": purpose, "categories": categories_text, "reference": reference,
+                "outcome": outcome, "details": details_text, "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        ],
+    )  # fmt: skip
+    config: AuditConfig | None = session.info.get(_INFO_KEY)
+    if (
+        config is not None
+        and config.signer is not None
+        and _checkpoint_due(config, seq, at, checkpoint_at)
+    ):
+        _checkpoint(session, config.signer, seq, digest, at)
+    return Recorded(seq, digest)
+
+
+def attach_note(uow: UnitOfWork, seq: int, customer_id: str, note_ct: bytes) -> None:
+    """Store the encrypted free text of event ``seq`` (the guard calls this, nobody else)."""
+    uow.session.execute(
+        insert(_NOTES), [{"seq": seq, "customer_id": customer_id, "note_ct": note_ct}]
+    )
+
+
+def checkpoint_now(uow: UnitOfWork, clock: Clock, signer: Signer) -> int | None:
+    """Sign the current head as a checkpoint (``amanat audit checkpoint``); None if empty.
+
+    Records no event of its own: a checkpoint is a statement about the chain, not a change.
+    """
+    session = uow.session
+    _take_chain_lock(session)
+    head = session.execute(_HEAD).first()
+    if head is None:
+        return None
+    exists = session.get(AuditCheckpoint, head[0])
+    if exists is None:
+        _checkpoint(session, signer, head[0], head[1], clock.now())
+    return int(head[0])
+
+
+def _take_chain_lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+    # SQLite: the unit of work began IMMEDIATE, which already serialises writers.
+
+
+def _checkpoint_due(
+    config: AuditConfig, seq: int, at: datetime, checkpoint_at: datetime | None
+) -> bool:
+    if seq % config.checkpoint_every == 0 or checkpoint_at is None:
+        return True
+    return at - checkpoint_at >= timedelta(minutes=config.checkpoint_minutes)
+
+
+def _checkpoint(session: Session, signer: Signer, seq: int, head_hash: str, at: datetime) -> None:
+    signature = signer.sign(c.checkpoint_message(seq, head_hash, c.format_at(at)))
+    session.execute(
+        insert(_CHECKPOINTS),
+        [
+            {
+                "seq": seq,
+                "head_hash": head_hash,
+                "at": at,
+                "key_id": signer.key_id,
+                "signature": signature.hex(),
+            }
+        ],
+    )

@@ -10,7 +10,7 @@ import importlib
 MODEL_MODULES = (
     "amanat.db.system",
     "amanat.audit.models",
-    "amanat.vault.models",
+    "amanat.access.models",
 )
 
 
