@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = Field(
         None, description="Base64 master key; overrides the key file (for KMS-less deployments)."
     )
+    keystore_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the key store; default SQLite `<key_dir>/keystore.db`. "
+        "Must not be the main database.",
+    )
+    key_cache_seconds: float = Field(
+        60.0, gt=0, le=3600, description="How long an unwrapped data key stays cached."
+    )
 
     host: str = Field("127.0.0.1", description="Address the HTTPS server binds to.")
     port: int = Field(8443, ge=1, le=65535, description="Port the HTTPS server binds to.")

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "amanat.db.system",
     "amanat.audit.models",
     "amanat.access.models",
+    "amanat.vault.models",
 )
 
 

@@ -76,6 +76,12 @@ def upgrade() -> None:
         op.f("ix_audit_notes_customer_id"), "audit_notes", ["customer_id"], unique=False
     )
     op.create_table(
+        "erasure_ledger",
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("erased_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_erasure_ledger")),
+    )
+    op.create_table(
         "installation",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -100,6 +106,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_staff_training_staff_id"), table_name="staff_training")
     op.drop_table("staff_training")
     op.drop_table("installation")
+    op.drop_table("erasure_ledger")
     op.drop_index(op.f("ix_audit_notes_customer_id"), table_name="audit_notes")
     op.drop_table("audit_notes")
     op.drop_index(op.f("ix_audit_events_customer_id"), table_name="audit_events")
