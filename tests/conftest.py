@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,15 +158,12 @@ class LiveServer:
         return trusting_client(self.runtime.settings, base_url=self.url, **kwargs)
 
 
-@pytest.fixture
-def live_server(runtime: Runtime) -> Iterator[LiveServer]:
-    """`amanat.server.make_server(runtime)` serving https://127.0.0.1:PORT, on both databases.
-
-    The port is taken by binding port 0 and handing that socket to uvicorn, so no other
-    process can grab it in between. ``runtime.settings.port`` is set to it, so the app's
-    public URL is right. Use ``live_server.client()`` for a client that trusts the
-    installation's self-signed certificate.
-    """
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[LiveServer]:
+    """Serve ``runtime`` with `amanat.server.make_server` on a free loopback port, in a
+    thread, until the block ends. The port is taken by binding port 0 and handing that
+    socket to uvicorn, so no other process can grab it in between; ``runtime.settings``
+    gets that port, so the app's public URL is right."""
     from amanat.server import make_server
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -181,6 +179,7 @@ def live_server(runtime: Runtime) -> Iterator[LiveServer]:
     deadline = time.monotonic() + 60  # a start-up guard, not a speed assertion
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
             listener.close()
             pytest.fail("the live server did not start")
         time.sleep(0.02)
@@ -190,6 +189,17 @@ def live_server(runtime: Runtime) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=60)
         listener.close()
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[LiveServer]:
+    """A real Amanat HTTPS server for the initialised ``runtime``, on both databases.
+
+    Use ``live_server.client()`` for an httpx client that trusts the installation's
+    self-signed certificate, and ``live_server.runtime`` for the same runtime.
+    """
+    with serving(runtime) as server:
+        yield server
 
 
 AMANAT_BIN = Path(sys.executable).parent / "amanat"
