@@ -7,6 +7,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from amanat import __version__
+from amanat.accounts import api as accounts_api
+from amanat.accounts import pages as accounts_pages
+from amanat.accounts import portal as accounts_portal
 from amanat.db.engine import is_reachable
 from amanat.policy import pages as policy_pages
 from amanat.runtime import Runtime
@@ -16,7 +19,7 @@ from amanat.web.security import SecurityHeadersMiddleware
 from amanat.web.templating import STATIC, make_templates
 
 # Each domain that serves HTTP adds its routers here (api.py and pages.py).
-ROUTERS = (policy_pages.router,)
+ROUTERS = (policy_pages.router, accounts_api.router, accounts_pages.router, accounts_portal.router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -32,7 +35,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     templates = make_templates()
     templates.env.globals["provider_name"] = runtime.policy.provider.name
     templates.env.globals["provider_service"] = runtime.policy.provider.service
-    templates.env.globals["home_links"] = []
+    templates.env.globals["home_links"] = [
+        {"href": "/signup", "label": "Create an account"},
+        {"href": "/signin", "label": "Sign in"},
+    ]
     app.state.templates = templates
 
     install_error_handlers(app)

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     customer_idle_minutes: int = Field(30, ge=1)
     staff_idle_minutes: int = Field(15, ge=1)
     session_absolute_hours: int = Field(12, ge=1)
+    password_reminder_days: int = Field(
+        365, ge=1, description="Remind (never force) a customer whose password is older than this."
+    )
     argon2_memory_kib: int = Field(19 * 1024, ge=19 * 1024, description="OWASP minimum: 19 MiB.")
     argon2_time_cost: int = Field(2, ge=2)
     argon2_parallelism: int = Field(1, ge=1)

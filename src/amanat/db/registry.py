@@ -10,8 +10,12 @@ import importlib
 MODEL_MODULES = (
     "amanat.db.system",
     "amanat.audit.models",
-    "amanat.access.models",
+    "amanat.customers.models",
+    "amanat.accounts.models",
+    "amanat.staff.models",
+    "amanat.comms.models",
     "amanat.vault.models",
+    "amanat.access.models",
 )
 
 

@@ -1,0 +1,250 @@
+"""Portal pages before sign-in: sign-up, sign-in with its MFA step, verify, reset.
+
+Server-rendered, usable without JavaScript; every form carries a CSRF token; errors are
+shown next to their field; passwords are never put back into a form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from amanat.accounts import mfa, sessions
+from amanat.accounts import service as accounts
+from amanat.accounts.deps import (
+    authenticate,
+    clear_session_cookie,
+    cookie_name,
+    require_csrf,
+    set_session_cookie,
+)
+from amanat.accounts.schemas import SignupIn
+from amanat.accounts.tokens import peek_action_token
+from amanat.accounts.web import client_info, redirect, render, runtime_of
+from amanat.core.errors import AmanatError, Invalid
+from amanat.customers.models import PROVINCES
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(require_csrf)
+FormText = Annotated[str, Form(max_length=1024)]
+
+
+def form_values(form: dict[str, str]) -> dict[str, str]:
+    """What to put back into a re-shown form: everything but passwords and the CSRF token."""
+    return {k: v for k, v in form.items() if "password" not in k and k != "csrf_token"}
+
+
+def _signup_body(form: dict[str, str]) -> dict[str, object]:
+    address = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("address.")}
+    body: dict[str, object] = {
+        k: v for k, v in form.items() if "." not in k and k not in {"csrf_token"}
+    }
+    body["address"] = address
+    if body.get("kind") != "business":
+        body.pop("company", None)
+        body.pop("ntn", None)
+    return body
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_form(request: Request) -> HTMLResponse:
+    return render(request, "accounts/signup.html", {"provinces": PROVINCES})
+
+
+@router.post("/signup", response_class=HTMLResponse, dependencies=[Csrf])
+async def signup(request: Request) -> HTMLResponse:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    runtime = runtime_of(request)
+    context: dict[str, object] = {"provinces": PROVINCES, "values": form_values(form)}
+    try:
+        body = SignupIn.model_validate(_signup_body(form))
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in e["loc"]): str(e["msg"]) for e in exc.errors()}
+        return render(request, "accounts/signup.html", {**context, "errors": fields}, 422)
+    try:
+        with runtime.uow() as uow:
+            accounts.sign_up(uow, runtime, body)
+            uow.commit()
+    except Invalid as exc:
+        return render(
+            request,
+            "accounts/signup.html",
+            {**context, "errors": exc.fields, "message": exc.message},
+            422,
+        )
+    except AmanatError as exc:
+        return render(
+            request, "accounts/signup.html", {**context, "message": exc.message}, exc.status
+        )
+    return render(
+        request, "accounts/message.html",
+        {"heading": "Check your e-mail", "next_href": "/signin", "next_label": "Sign in",
+         "message": "Your account is created. We sent a link to your e-mail address: open it to verify the address. You can sign in now; ordering services needs the verified address."},
+        201,
+    )  # fmt: skip
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request) -> HTMLResponse:
+    return render(request, "accounts/signin.html", {})
+
+
+@router.post("/signin", response_class=HTMLResponse, dependencies=[Csrf])
+def signin(request: Request, email: FormText = "", password: FormText = "") -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        outcome = accounts.sign_in_customer(uow, runtime, email, password, client_info(request))
+        uow.commit()
+    if outcome.error is not None:
+        page = render(
+            request, "accounts/signin.html",
+            {"message": outcome.error.message, "values": {"email": email}}, outcome.error.status,
+        )  # fmt: skip
+        if outcome.retry_after:
+            page.headers["Retry-After"] = str(outcome.retry_after)
+        return page
+    assert outcome.token is not None
+    response = redirect("/signin/mfa" if outcome.mfa_required else "/account")
+    set_session_cookie(response, runtime, "customer", outcome.token)
+    return response
+
+
+@router.get("/signin/mfa", response_class=HTMLResponse)
+def mfa_form(request: Request) -> Response:
+    context = authenticate(request, "customer")
+    if context is None:
+        return redirect("/signin")
+    if context.mfa_done:
+        return redirect("/account")
+    return render(request, "accounts/mfa.html", {"action": "/signin/mfa"})
+
+
+@router.post("/signin/mfa", response_class=HTMLResponse, dependencies=[Csrf])
+def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "") -> Response:
+    runtime = runtime_of(request)
+    value = request.cookies.get(cookie_name(runtime, "customer"), "")
+    with runtime.uow() as uow:
+        row = sessions.resolve(uow, runtime, value, "customer") if value else None
+        if row is None or row.mfa_done:
+            uow.commit()
+            return redirect("/signin")
+        outcome = mfa.complete_sign_in(uow, runtime, row, code)
+        uow.commit()
+    if outcome.error is not None:
+        return render(
+            request,
+            "accounts/mfa.html",
+            {"action": "/signin/mfa", "message": outcome.error.message},
+            401,
+        )
+    assert outcome.token is not None
+    response = redirect("/account")
+    set_session_cookie(response, runtime, "customer", outcome.token)
+    return response
+
+
+@router.post("/signout", dependencies=[Csrf])
+def signout(request: Request) -> Response:
+    runtime = runtime_of(request)
+    context = authenticate(request, "customer")
+    if context is not None and context.session_id is not None:
+        with runtime.uow() as uow:
+            accounts.sign_out(uow, runtime, context.actor, context.session_id)
+            uow.commit()
+    response = redirect("/signin")
+    clear_session_cookie(response, runtime, "customer")
+    return response
+
+
+@router.get("/account/verify/{token}", response_class=HTMLResponse)
+def verify_form(request: Request, token: str) -> HTMLResponse:
+    # A GET only shows a button: mail scanners that follow links must not spend them.
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        valid = any(
+            peek_action_token(uow, runtime, a, token) for a in ("verify_email", "change_email")
+        )
+    return render(
+        request, "accounts/verify.html", {"valid": valid, "token": token if valid else ""}
+    )
+
+
+@router.post("/account/verify", response_class=HTMLResponse, dependencies=[Csrf])
+def verify(request: Request, token: FormText = "") -> HTMLResponse:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            accounts.verify_email(uow, runtime, token)
+            uow.commit()
+    except AmanatError as exc:
+        return render(
+            request,
+            "accounts/message.html",
+            {"heading": "Not verified", "message": exc.message},
+            exc.status,
+        )
+    return render(
+        request, "accounts/message.html",
+        {"heading": "E-mail address verified", "message": "Thank you: your e-mail address is verified.",
+         "next_href": "/account", "next_label": "Go to your account"},
+    )  # fmt: skip
+
+
+@router.get("/account/reset", response_class=HTMLResponse)
+def reset_request_form(request: Request) -> HTMLResponse:
+    return render(request, "accounts/reset_request.html", {})
+
+
+@router.post("/account/reset", response_class=HTMLResponse, dependencies=[Csrf])
+def reset_request(request: Request, email: FormText = "") -> HTMLResponse:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            accounts.request_password_reset(uow, runtime, email)
+            uow.commit()
+    except Invalid as exc:
+        return render(
+            request,
+            "accounts/reset_request.html",
+            {"errors": exc.fields, "values": {"email": email}},
+            422,
+        )
+    return render(
+        request, "accounts/message.html",
+        {"heading": "Check your e-mail", "message": "If this address has an account, we sent it a link valid for 30 minutes."},
+    )  # fmt: skip
+
+
+@router.get("/account/reset/{token}", response_class=HTMLResponse)
+def reset_form(request: Request, token: str) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        valid = peek_action_token(uow, runtime, "reset_password", token) is not None
+    return render(request, "accounts/reset.html", {"valid": valid, "token": token if valid else ""})
+
+
+@router.post("/account/reset/{token}", response_class=HTMLResponse, dependencies=[Csrf])
+def reset(request: Request, token: str, password: FormText = "") -> Response:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            accounts.reset_password(uow, runtime, token, password)
+            uow.commit()
+    except Invalid as exc:
+        valid = "token" not in exc.fields
+        return render(
+            request,
+            "accounts/reset.html",
+            {"valid": valid, "token": token, "errors": exc.fields},
+            422,
+        )
+    response = render(
+        request, "accounts/message.html",
+        {"heading": "Password changed", "message": "Your password is changed and every session has ended.",
+         "next_href": "/signin", "next_label": "Sign in"},
+    )  # fmt: skip
+    clear_session_cookie(response, runtime, "customer")
+    return response

@@ -1,0 +1,261 @@
+"""Portal pages after sign-in: overview, profile, security (password, MFA, sessions,
+API tokens). Each POST checks CSRF, calls one service verb and redirects or re-renders
+with the errors next to their fields."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from amanat.access.actor import Actor
+from amanat.accounts import mfa, sessions, tokens, totp
+from amanat.accounts import service as accounts
+from amanat.accounts.deps import current_session_id, page_customer, require_csrf
+from amanat.accounts.pages import form_values
+from amanat.accounts.web import redirect, render, runtime_of
+from amanat.core.errors import AmanatError, Invalid
+from amanat.customers import service as customers
+from amanat.customers.models import PROVINCES
+from amanat.customers.schemas import AddressIn, ProfileUpdateIn
+
+router = APIRouter(include_in_schema=False)
+Customer = Annotated[Actor, Depends(page_customer)]
+Csrf = Depends(require_csrf)
+FormText = Annotated[str, Form(max_length=1024)]
+
+
+@router.get("/account", response_class=HTMLResponse)
+def overview(request: Request, actor: Customer) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        profile = customers.read_profile(uow, runtime, actor, actor.id)
+        enrolled = mfa.is_enrolled(uow, actor.id)
+        reminders = accounts.current_reminders(uow, runtime, actor)
+        uow.commit()
+    return render(
+        request,
+        "portal/overview.html",
+        {"profile": profile, "mfa_enabled": enrolled, "reminders": reminders},
+    )
+
+
+@router.post("/account/verify/resend", dependencies=[Csrf])
+def resend(request: Request, actor: Customer) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        accounts.resend_verification(uow, runtime, actor)
+        uow.commit()
+    return redirect("/account")
+
+
+def _profile_page(
+    request: Request, actor: Actor, extra: dict[str, object], status: int = 200
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        profile = customers.read_profile(uow, runtime, actor, actor.id)
+        uow.commit()
+    return render(
+        request,
+        "portal/profile.html",
+        {"profile": profile, "provinces": PROVINCES, **extra},
+        status,
+    )
+
+
+@router.get("/account/profile", response_class=HTMLResponse)
+def profile(request: Request, actor: Customer) -> HTMLResponse:
+    return _profile_page(request, actor, {})
+
+
+@router.post("/account/profile", response_class=HTMLResponse, dependencies=[Csrf])
+async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    address = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("address.")}
+    runtime = runtime_of(request)
+    try:
+        update = ProfileUpdateIn(
+            name=form.get("name"),
+            phone=form.get("phone") or None,
+            address=AddressIn.model_validate(address) if address else None,
+            company=form.get("company"),
+            ntn=form.get("ntn"),
+        )
+        with runtime.uow() as uow:
+            customers.update_profile(uow, runtime, actor, actor.id, update)
+            uow.commit()
+    except Invalid as exc:
+        return _profile_page(
+            request, actor, {"errors": exc.fields, "values": form_values(form)}, 422
+        )
+    except ValueError:
+        return _profile_page(
+            request, actor, {"errors": {"name": "Some fields are too long; shorten them."}}, 422
+        )
+    return _profile_page(request, actor, {"message": "Your details are saved."})
+
+
+@router.post("/account/email", response_class=HTMLResponse, dependencies=[Csrf])
+def change_email(request: Request, actor: Customer, email: FormText = "") -> HTMLResponse:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            accounts.request_email_change(uow, runtime, actor, email)
+            uow.commit()
+    except Invalid as exc:
+        return _profile_page(request, actor, {"errors": exc.fields}, 422)
+    return _profile_page(
+        request,
+        actor,
+        {"message": "We sent a link to the new address; it becomes your address when you open it."},
+    )
+
+
+def _security_page(
+    request: Request, actor: Actor, extra: dict[str, object], status: int = 200
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        enrolled = mfa.is_enrolled(uow, actor.id)
+        enrolment = (
+            None if enrolled else mfa.pending_enrolment(uow, runtime, actor.id, "your account")
+        )
+        context: dict[str, object] = {
+            "mfa_enabled": enrolled,
+            "enrolment": enrolment,
+            "enrolment_qr": totp.qr_data_uri(enrolment.uri) if enrolment else "",
+            "recovery_left": mfa.recovery_codes_left(uow, actor.id),
+            "sessions": sessions.list_sessions(uow, runtime, actor, current_session_id(request)),
+            "api_tokens": tokens.list_api_tokens(uow, runtime, actor),
+        }
+        uow.commit()
+    return render(request, "portal/security.html", {**context, **extra}, status)
+
+
+@router.get("/account/security", response_class=HTMLResponse)
+def security(request: Request, actor: Customer) -> HTMLResponse:
+    return _security_page(request, actor, {})
+
+
+@router.post("/account/security/password", response_class=HTMLResponse, dependencies=[Csrf])
+def change_password(
+    request: Request, actor: Customer, current_password: FormText = "", new_password: FormText = ""
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            accounts.change_password(
+                uow, runtime, actor, current_password, new_password, current_session_id(request)
+            )
+            uow.commit()
+    except Invalid as exc:
+        return _security_page(request, actor, {"errors": exc.fields}, 422)
+    return _security_page(
+        request, actor, {"message": "Your password is changed; your other sessions have ended."}
+    )
+
+
+@router.post("/account/security/mfa/start", response_class=HTMLResponse, dependencies=[Csrf])
+def mfa_start(request: Request, actor: Customer) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        if not mfa.is_enrolled(uow, actor.id):
+            mfa.start_enrolment(uow, runtime, actor.id, "customer", "your account")
+        uow.commit()
+    return redirect("/account/security")
+
+
+@router.post("/account/security/mfa/confirm", response_class=HTMLResponse, dependencies=[Csrf])
+def mfa_confirm(
+    request: Request, actor: Customer, code: Annotated[str, Form(max_length=32)] = ""
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            codes = mfa.confirm_enrolment(uow, runtime, actor, code)
+            uow.commit()
+    except Invalid as exc:
+        return _security_page(request, actor, {"errors": exc.fields or {"code": exc.message}}, 422)
+    return _security_page(
+        request, actor, {"recovery_codes": codes, "message": "Your second factor is on."}
+    )
+
+
+@router.post("/account/security/mfa/disable", response_class=HTMLResponse, dependencies=[Csrf])
+def mfa_disable(request: Request, actor: Customer, password: FormText = "") -> HTMLResponse:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            mfa.disable_mfa(uow, runtime, actor, password)
+            uow.commit()
+    except Invalid as exc:
+        return _security_page(request, actor, {"errors": exc.fields}, 422)
+    return _security_page(request, actor, {"message": "Your second factor is off."})
+
+
+@router.post("/account/security/recovery-codes", response_class=HTMLResponse, dependencies=[Csrf])
+def recovery_codes(request: Request, actor: Customer) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
+        uow.commit()
+    return _security_page(request, actor, {"recovery_codes": codes})
+
+
+@router.post("/account/security/sessions/{session_id}/revoke", dependencies=[Csrf])
+def revoke_session(request: Request, actor: Customer, session_id: str) -> Response:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            sessions.revoke(uow, runtime, actor, session_id)
+            uow.commit()
+    except AmanatError as exc:
+        return _security_page(request, actor, {"message": exc.message}, exc.status)
+    return redirect("/account/security")
+
+
+@router.post("/account/security/sessions/revoke-others", dependencies=[Csrf])
+def revoke_others(request: Request, actor: Customer) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        sessions.revoke_others(uow, runtime, actor, current_session_id(request))
+        uow.commit()
+    return redirect("/account/security")
+
+
+@router.post("/account/security/tokens", response_class=HTMLResponse, dependencies=[Csrf])
+async def create_token(request: Request, actor: Customer) -> HTMLResponse:
+    form = await request.form()
+    runtime = runtime_of(request)
+    label = form.get("label")
+    days_text = form.get("days")
+    scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
+    try:
+        days = int(days_text) if isinstance(days_text, str) and days_text.strip().isdigit() else 0
+        with runtime.uow() as uow:
+            created = tokens.create_api_token(
+                uow,
+                runtime,
+                actor,
+                label=label if isinstance(label, str) else "",
+                scopes=scopes,
+                days=days,
+            )
+            uow.commit()
+    except Invalid as exc:
+        return _security_page(request, actor, {"errors": exc.fields}, 422)
+    return _security_page(request, actor, {"new_token": created.token})
+
+
+@router.post("/account/security/tokens/{token_id}/revoke", dependencies=[Csrf])
+def revoke_token(request: Request, actor: Customer, token_id: str) -> Response:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            tokens.revoke_api_token(uow, runtime, actor, token_id)
+            uow.commit()
+    except AmanatError as exc:
+        return _security_page(request, actor, {"message": exc.message}, exc.status)
+    return redirect("/account/security")

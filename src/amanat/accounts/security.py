@@ -1,0 +1,58 @@
+"""Security events: failures and locks, kept for the monitoring (the audit chain of the
+guard issue takes them over). Ids, kinds and keyed hashes only; never a value."""
+
+from __future__ import annotations
+
+from amanat.accounts.models import SecurityEvent
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
+
+KINDS = (
+    "signin.failed",
+    "signin.refused",
+    "signin.account_locked",
+    "signin.account_hard_locked",
+    "signin.network_locked",
+    "mfa.failed",
+    "signin.new_device",
+    "signin.suspicious",
+)
+
+
+def record_security_event(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    kind: str,
+    *,
+    principal_kind: str | None = None,
+    principal_id: str | None = None,
+    subject_key: str | None = None,
+    network_key: str | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown security event kind {kind}")
+    uow.session.add(
+        SecurityEvent(
+            at=runtime.clock.now(),
+            kind=kind,
+            principal_kind=principal_kind,
+            principal_id=principal_id,
+            subject_key=subject_key,
+            network_key=network_key,
+            details=details or {},
+        )
+    )
+    uow.session.flush()
+
+
+def network_key(runtime: Runtime, ip: str) -> str:
+    """A keyed hash of the network address: correlates attempts, reveals no address."""
+    return "net:" + runtime.vault.hash_token("network|" + ip)
+
+
+def account_key(runtime: Runtime, principal_kind: str, normalised_name: str) -> str:
+    """A keyed hash of the sign-in name, the same whether or not the account exists."""
+    return f"acct:{principal_kind}:" + runtime.vault.hash_token(
+        f"signin|{principal_kind}|{normalised_name}"
+    )

@@ -1,0 +1,514 @@
+"""Sign-up, e-mail verification, sign-in, sign-out and passwords.
+
+Sign-in returns an outcome instead of raising: a failure changes state (throttling
+counters, security events) that must be committed, so the caller commits and only then
+raises ``outcome.error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from amanat.access.actor import Actor
+from amanat.accounts import mail, sessions
+from amanat.accounts.models import ActionToken, AuthSession, Credential
+from amanat.accounts.passwords import password_problem
+from amanat.accounts.schemas import SignupIn
+from amanat.accounts.security import account_key, network_key, record_security_event
+from amanat.accounts.throttle import DatabaseThrottleStore, Throttle
+from amanat.accounts.tokens import issue_action_token, peek_action_token, use_action_token
+from amanat.accounts.useragent import ClientInfo, normalise_ip
+from amanat.audit import service as audit
+from amanat.audit.events import Event
+from amanat.comms.service import queue_mail
+from amanat.core.errors import AmanatError, Conflict, Invalid, Unauthenticated
+from amanat.customers import service as customers
+from amanat.customers.models import Customer
+from amanat.customers.validation import FIX_FIELDS, raise_if_any, validate_details
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
+from amanat.vault.normalise import normalise_email
+
+SIGNIN_FAILED = "The e-mail address or password is not right; check both and try again."
+SIGNUP_REFUSED = (
+    "We could not create an account with these details. If you already have an account, "
+    "sign in or reset your password."
+)
+ACCOUNT_MAIL = "account_management"
+
+
+@dataclass
+class SignInOutcome:
+    """What a sign-in attempt did. ``error`` is raised by the caller after commit."""
+
+    error: AmanatError | None = None
+    principal_id: str | None = None
+    session_id: str | None = None
+    token: str | None = None
+    mfa_required: bool = False
+    reminders: list[str] = field(default_factory=list)
+    retry_after: int | None = None
+
+    def raise_for_failure(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def throttle_for(runtime: Runtime) -> Throttle:
+    if runtime.settings.redis_url:
+        from amanat.accounts.redis_throttle import RedisThrottleStore
+
+        return Throttle(RedisThrottleStore.for_url(runtime.settings.redis_url))
+    return Throttle(DatabaseThrottleStore())
+
+
+# -- sign-up and verification -------------------------------------------------------------
+
+
+def sign_up(uow: UnitOfWork, runtime: Runtime, data: SignupIn) -> str:
+    """Create a customer (collection point ``account_creation``) and mail a verification link.
+
+    Callers: anyone (the public sign-up form and API). Acts as ``Actor.system("signup")``
+    for ``account_management``. Records customer.created and account.signed_up.
+    Raises Invalid with one message per field (nothing stored), or Conflict when the
+    e-mail, phone or CNIC already has an account, without saying which.
+    """
+    errors: dict[str, str] = {}
+    details = validate_details(data, errors)
+    if "password" not in errors:
+        problem = password_problem(data.password, email=details.email, name=details.name)
+        if problem:
+            errors["password"] = problem
+    raise_if_any(errors)
+    # Hash before looking for duplicates, so that a refusal costs the same time as a success.
+    password_hash = runtime.vault.passwords.hash(data.password)
+    now = runtime.clock.now()
+    if customers.any_taken(uow, runtime, details):
+        _tell_existing_owner(uow, runtime, details.email)
+        raise Conflict(SIGNUP_REFUSED)
+    try:
+        customer = customers.create_customer(uow, runtime, details, now)
+    except IntegrityError as exc:  # a concurrent sign-up took a value between check and insert
+        raise Conflict(SIGNUP_REFUSED) from exc
+    uow.session.add(
+        Credential(
+            id=customer.id, principal_kind="customer", password_hash=password_hash,
+            password_changed_at=now,
+        )
+    )  # fmt: skip
+    uow.session.flush()
+    _send_verification(uow, runtime, customer.id, details.name, details.email, "verify_email")
+    audit.record(
+        uow, runtime.clock, Event.ACCOUNT_SIGNED_UP, Actor.system("signup"),
+        customer_id=customer.id, purpose="account_management",
+        categories={"account.password"},
+    )  # fmt: skip
+    return customer.id
+
+
+def _tell_existing_owner(uow: UnitOfWork, runtime: Runtime, email: str) -> None:
+    """If the e-mail is the one taken, its owner learns of the attempt (the caller does not)."""
+    existing = customers.find_by_email(uow, runtime, email)
+    if existing is None or not existing.is_active:
+        return
+    name, address = customers.read_name_and_email(
+        uow, runtime, Actor.system("signup"), existing.id, ACCOUNT_MAIL
+    )
+    subject, body = mail.signup_attempt(runtime, name)
+    queue_mail(
+        uow, runtime, customer_id=existing.id, to=address, subject=subject, body=body,
+        kind="signup_attempt", purpose=ACCOUNT_MAIL, actor=Actor.system("signup"),
+    )  # fmt: skip
+
+
+def _send_verification(
+    uow: UnitOfWork, runtime: Runtime, customer_id: str, name: str, email: str, action: str
+) -> None:
+    row, token = issue_action_token(
+        uow, runtime, action=action, principal_kind="customer", principal_id=customer_id
+    )
+    if action == "change_email":
+        access = runtime.guard.open(
+            uow, Actor.customer(customer_id), customer_id, "self", writes={"contact.email"}
+        )
+        row.payload_ct = access.write("action_tokens", "payload_ct", row.id, "contact.email", email)
+        subject, body = mail.change_email(runtime, name, token)
+    else:
+        subject, body = mail.verify_email(runtime, name, token)
+    queue_mail(
+        uow, runtime, customer_id=customer_id, to=email, subject=subject, body=body,
+        kind=action, purpose=ACCOUNT_MAIL, actor=Actor.system("signup"),
+    )  # fmt: skip
+
+
+def verify_email(uow: UnitOfWork, runtime: Runtime, token: str) -> str:
+    """Spend a verification (or e-mail change) link; returns the customer id.
+
+    Callers: anyone holding the link. Records customer.email_verified (or
+    customer.email_changed). Raises Invalid when the link is used, expired or unknown,
+    Conflict when a new address was taken by another account meanwhile.
+    """
+    row = _use_either(uow, runtime, token)
+    customer = customers.get_customer(uow, row.principal_id)
+    actor = Actor.customer(customer.id)
+    if row.action == "change_email":
+        access = runtime.guard.open(uow, actor, customer.id, "self", reads={"contact.email"})
+        new_email = access.read(
+            "action_tokens", "payload_ct", row.id, "contact.email", row.payload_ct
+        )
+        if not new_email:
+            raise Invalid("This link is not valid any more; ask for a new one.")
+        holder = customers.find_by_email(uow, runtime, new_email)
+        if holder is not None and holder.id != customer.id:
+            raise Conflict("This address cannot be used any more; choose another one.")
+        customers.set_email(uow, runtime, actor, customer, new_email, runtime.clock.now())
+        return customer.id
+    if customer.email_verified_at is None:
+        customer.email_verified_at = runtime.clock.now()
+        uow.session.flush()
+        audit.record(
+            uow, runtime.clock, Event.CUSTOMER_EMAIL_VERIFIED, actor, customer_id=customer.id
+        )
+    return customer.id
+
+
+def _use_either(uow: UnitOfWork, runtime: Runtime, token: str) -> ActionToken:
+
+    for action in ("verify_email", "change_email"):
+        if peek_action_token(uow, runtime, action, token) is not None:
+            return use_action_token(uow, runtime, action, token)
+    return use_action_token(uow, runtime, "verify_email", token)  # raises the refusal
+
+
+def resend_verification(uow: UnitOfWork, runtime: Runtime, actor: Actor) -> None:
+    """Mail a fresh verification link to a signed-in, unverified customer."""
+    customer = customers.get_customer(uow, actor.id)
+    if customer.is_verified:
+        return
+    name, email = customers.read_name_and_email(uow, runtime, actor, actor.id, "self")
+    _send_verification(uow, runtime, actor.id, name, email, "verify_email")
+
+
+def request_email_change(uow: UnitOfWork, runtime: Runtime, actor: Actor, new_email: str) -> None:
+    """Mail a confirmation link to the new address; the old one stays until it is used.
+
+    Records nothing until confirmed (the mail itself is audited as comms.queued).
+    Raises Invalid for a malformed address. A taken address gets the same answer
+    (no enumeration); the link then fails with a sentence.
+    """
+    try:
+        email = normalise_email(new_email)
+    except ValueError as exc:
+        raise Invalid(FIX_FIELDS, fields={"email": str(exc)}) from exc
+    name, _ = customers.read_name_and_email(uow, runtime, actor, actor.id, "self")
+    _send_verification(uow, runtime, actor.id, name, email, "change_email")
+
+
+# -- sign-in ------------------------------------------------------------------------------
+
+
+def sign_in_customer(
+    uow: UnitOfWork, runtime: Runtime, email: str, password: str, client: ClientInfo
+) -> SignInOutcome:
+    """Check a customer's e-mail and password and open a session (MFA pending if enrolled).
+
+    Callers: anyone (portal form, API). An unknown account and a wrong password get the
+    same answer after the same work: one argon2 verification (against a dummy hash when
+    there is no account), one failure counted, one security event. Records
+    account.signed_in on success. Outcome errors: Unauthenticated, TooManyRequests.
+    """
+    try:
+        name = normalise_email(email)
+    except ValueError:
+        name = " ".join(email.split()).casefold()[:320]
+    customer: Customer | None = None
+    if name:
+        customer = customers.find_by_email(uow, runtime, name)
+    principal_id = customer.id if customer is not None and customer.is_active else None
+    return sign_in_principal(
+        uow, runtime, principal_kind="customer", principal_id=principal_id, role="customer",
+        sign_in_name=name, password=password, client=client,
+    )  # fmt: skip
+
+
+def sign_in_principal(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    *,
+    principal_kind: str,
+    principal_id: str | None,
+    role: str,
+    sign_in_name: str,
+    password: str,
+    client: ClientInfo,
+) -> SignInOutcome:
+    """The shared core of customer and staff sign-in (see sign_in_customer)."""
+    now = runtime.clock.now()
+    throttle = throttle_for(runtime)
+    acct = account_key(runtime, principal_kind, sign_in_name)
+    net = network_key(runtime, normalise_ip(client.ip))
+    if runtime.settings.throttling:
+        refusal = throttle.refusal(uow, now, [acct, net])
+        if refusal is not None:
+            record_security_event(
+                uow, runtime, "signin.refused", principal_kind=principal_kind,
+                principal_id=principal_id, subject_key=acct, network_key=net,
+            )  # fmt: skip
+            return SignInOutcome(error=refusal.error(), retry_after=refusal.retry_after_seconds)
+    credential = uow.session.get(Credential, principal_id) if principal_id else None
+    if credential is not None and credential.password_hash:
+        ok = runtime.vault.passwords.verify(credential.password_hash, password)
+    else:
+        ok = runtime.vault.passwords.dummy_verify(password)
+    if not ok or credential is None or principal_id is None:
+        _count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net)
+        return SignInOutcome(error=Unauthenticated(SIGNIN_FAILED))
+
+    failures_before = throttle.consecutive(uow, acct) if runtime.settings.throttling else 0
+    throttle.record_success(uow, acct)
+    if runtime.vault.passwords.needs_rehash(credential.password_hash or ""):
+        credential.password_hash = runtime.vault.passwords.hash(password)
+    mfa_enrolled = credential.mfa_enabled_at is not None
+    new, tech = sessions.create_session(
+        uow, runtime, principal_kind=principal_kind, principal_id=principal_id, role=role,
+        mfa_done=not mfa_enrolled, client=client,
+    )  # fmt: skip
+    outcome = SignInOutcome(
+        principal_id=principal_id, session_id=new.session_id, token=new.token,
+        mfa_required=mfa_enrolled,
+    )  # fmt: skip
+    known = sessions.known_device_pairs(uow, runtime, principal_id, excluding=new.session_id)
+    new_device = bool(known) and tech.device_pair not in known
+    if principal_kind == "customer":
+        _after_customer_sign_in(
+            uow, runtime, credential, outcome, new_device, failures_before, tech
+        )
+    audit.record(
+        uow, runtime.clock, Event.ACCOUNT_SIGNED_IN, _actor(principal_kind, principal_id, role),
+        customer_id=principal_id if principal_kind == "customer" else None,
+        details={"session": new.session_id, "mfa_pending": mfa_enrolled, "new_device": new_device},
+    )  # fmt: skip
+    return outcome
+
+
+def _count_failure(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    throttle: Throttle,
+    principal_kind: str,
+    principal_id: str | None,
+    acct: str,
+    net: str,
+) -> None:
+    common: dict[str, object] = {
+        "principal_kind": principal_kind, "principal_id": principal_id,
+        "subject_key": acct, "network_key": net,
+    }  # fmt: skip
+    record_security_event(uow, runtime, "signin.failed", **common)  # type: ignore[arg-type]
+    if not runtime.settings.throttling:
+        return
+    result = throttle.record_failure(uow, runtime.clock.now(), acct, net)
+    if result.account_locked:
+        record_security_event(uow, runtime, "signin.account_locked", **common)  # type: ignore[arg-type]
+    if result.hard_locked:
+        record_security_event(uow, runtime, "signin.account_hard_locked", **common)  # type: ignore[arg-type]
+    if result.network_locked:
+        record_security_event(uow, runtime, "signin.network_locked", network_key=net)
+
+
+def _actor(principal_kind: str, principal_id: str, role: str) -> Actor:
+    return (
+        Actor.customer(principal_id)
+        if principal_kind == "customer"
+        else Actor.staff(principal_id, role)
+    )
+
+
+def _after_customer_sign_in(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    credential: Credential,
+    outcome: SignInOutcome,
+    new_device: bool,
+    failures_before: int,
+    tech: object,
+) -> None:
+    """New-device notice and password reminders: remind, never force (NIST 800-63B)."""
+    from amanat.accounts.useragent import TechnicalData
+
+    assert isinstance(tech, TechnicalData)
+    now = runtime.clock.now()
+    cid = credential.id
+    reminder: str | None = None
+    if new_device and failures_before > 0:
+        reminder = (
+            "This sign-in came from a new device after failed attempts; if that was not you, "
+            "change your password now."
+        )
+        record_security_event(
+            uow, runtime, "signin.suspicious", principal_kind="customer", principal_id=cid
+        )
+    period = timedelta(days=runtime.settings.password_reminder_days)
+    changed = credential.password_changed_at
+    if reminder is None and changed is not None and now - changed > period:
+        reminder = (
+            f"Your password is more than {runtime.settings.password_reminder_days} days old; "
+            "consider choosing a new one."
+        )
+    if not new_device and reminder is None:
+        return
+    name, email = customers.read_name_and_email(
+        uow, runtime, Actor.system("signin"), cid, ACCOUNT_MAIL
+    )
+    if new_device:
+        record_security_event(
+            uow, runtime, "signin.new_device", principal_kind="customer", principal_id=cid
+        )
+        subject, body = mail.new_device(runtime, name, tech.browser, tech.os, tech.device)
+        queue_mail(
+            uow, runtime, customer_id=cid, to=email, subject=subject, body=body,
+            kind="new_device", purpose=ACCOUNT_MAIL, actor=Actor.system("signin"),
+        )  # fmt: skip
+    if reminder is not None:
+        outcome.reminders.append(reminder)
+        reminded = credential.password_reminded_at
+        if reminded is None or now - reminded > period or failures_before > 0:
+            credential.password_reminded_at = now
+            subject, body = mail.password_reminder(runtime, name, reminder)
+            queue_mail(
+                uow, runtime, customer_id=cid, to=email, subject=subject, body=body,
+                kind="password_reminder", purpose=ACCOUNT_MAIL, actor=Actor.system("signin"),
+            )  # fmt: skip
+
+
+def current_reminders(uow: UnitOfWork, runtime: Runtime, actor: Actor) -> list[str]:
+    """Reminders to show on the account page: remind, never force."""
+    credential = uow.session.get(Credential, actor.id)
+    days = runtime.settings.password_reminder_days
+    changed = credential.password_changed_at if credential is not None else None
+    if changed is not None and runtime.clock.now() - changed > timedelta(days=days):
+        return [f"Your password is more than {days} days old; consider choosing a new one."]
+    return []
+
+
+def sign_out(uow: UnitOfWork, runtime: Runtime, actor: Actor, session_id: str) -> None:
+    """End the current session. Records account.session_ended."""
+    row = uow.session.get(AuthSession, session_id)
+    if row is not None and row.ended_at is None and row.principal_id == actor.id:
+        sessions.end_session(uow, runtime, actor, row, "signed_out")
+
+
+# -- passwords ----------------------------------------------------------------------------
+
+
+def change_password(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, current: str, new: str, session_id: str | None
+) -> None:
+    """Change a password, proving the current one; other sessions are ended.
+
+    Callers: the signed-in customer or staff member. Records account.password_changed.
+    Raises Invalid naming the field: a wrong current password, or the rule the new one
+    breaks.
+    """
+    credential = uow.session.get(Credential, actor.id)
+    if credential is None or not credential.password_hash:
+        raise Invalid(
+            FIX_FIELDS, fields={"current_password": "Your current password is not right."}
+        )
+    if not runtime.vault.passwords.verify(credential.password_hash, current):
+        raise Invalid(
+            FIX_FIELDS, fields={"current_password": "Your current password is not right."}
+        )
+    email, name = _names_for_rule(uow, runtime, actor)
+    problem = password_problem(new, email=email, name=name)
+    if problem:
+        raise Invalid(FIX_FIELDS, fields={"new_password": problem})
+    _store_password(uow, runtime, credential, new)
+    sessions.end_all(uow, runtime, actor.id, "password_changed", keep=session_id)
+    audit.record(
+        uow, runtime.clock, Event.ACCOUNT_PASSWORD_CHANGED, actor,
+        customer_id=actor.id if actor.kind == "customer" else None, categories={"account.password"},
+    )  # fmt: skip
+
+
+def _names_for_rule(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor
+) -> tuple[str | None, str | None]:
+    if actor.kind != "customer":
+        from amanat.staff.service import staff_email
+
+        return staff_email(uow, runtime, actor.id), None
+    name, email = customers.read_name_and_email(
+        uow, runtime, Actor.system("accounts"), actor.id, ACCOUNT_MAIL
+    )
+    return email, name
+
+
+def _store_password(
+    uow: UnitOfWork, runtime: Runtime, credential: Credential, password: str
+) -> None:
+    credential.password_hash = runtime.vault.passwords.hash(password)
+    credential.password_changed_at = runtime.clock.now()
+    credential.password_reminded_at = None
+    uow.session.flush()
+
+
+def request_password_reset(uow: UnitOfWork, runtime: Runtime, email: str) -> None:
+    """Mail a reset link (valid 30 minutes) if the address has an account; say nothing either way.
+
+    Callers: anyone. Records account.password_reset_requested for an existing account.
+    """
+    try:
+        name = normalise_email(email)
+    except ValueError as exc:
+        raise Invalid(FIX_FIELDS, fields={"email": str(exc)}) from exc
+    customer = customers.find_by_email(uow, runtime, name)
+    if customer is None or not customer.is_active:
+        return
+    system = Actor.system("accounts")
+    person, address = customers.read_name_and_email(uow, runtime, system, customer.id, ACCOUNT_MAIL)
+    _, token = issue_action_token(
+        uow, runtime, action="reset_password", principal_kind="customer", principal_id=customer.id
+    )
+    subject, body = mail.reset_password(runtime, person, token)
+    queue_mail(
+        uow, runtime, customer_id=customer.id, to=address, subject=subject, body=body,
+        kind="reset_password", purpose=ACCOUNT_MAIL, actor=system,
+    )  # fmt: skip
+    audit.record(
+        uow, runtime.clock, Event.ACCOUNT_PASSWORD_RESET_REQUESTED, system, customer_id=customer.id
+    )
+
+
+def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, new: str) -> str:
+    """Set a new password with a reset link; ends every session and clears the lock.
+
+    Callers: anyone holding the link. Records account.password_reset. Raises Invalid for
+    a spent, expired or unknown link, or naming the rule the password breaks (the link
+    stays usable then).
+    """
+    row = peek_action_token(uow, runtime, "reset_password", token)
+    if row is None:
+        use_action_token(uow, runtime, "reset_password", token)  # raises the refusal
+        raise AssertionError("unreachable")
+    actor = Actor.customer(row.principal_id)
+    email, name = _names_for_rule(uow, runtime, actor)
+    problem = password_problem(new, email=email, name=name)
+    if problem:
+        raise Invalid(FIX_FIELDS, fields={"password": problem})
+    use_action_token(uow, runtime, "reset_password", token)
+    credential = uow.session.get(Credential, row.principal_id)
+    if credential is None:
+        raise Invalid("This link is not valid any more; ask for a new one.")
+    _store_password(uow, runtime, credential, new)
+    sessions.end_all(uow, runtime, row.principal_id, "password_reset")
+    if email:
+        throttle_for(runtime).clear(uow, account_key(runtime, "customer", email))
+    audit.record(
+        uow, runtime.clock, Event.ACCOUNT_PASSWORD_RESET, actor, customer_id=row.principal_id,
+        categories={"account.password"},
+    )  # fmt: skip
+    return row.principal_id

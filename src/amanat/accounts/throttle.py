@@ -1,0 +1,183 @@
+"""Counting failed sign-ins per account and per network address, shared by all workers.
+
+Counts live in the database (``throttle_counters``), or in Redis when
+``AMANAT_REDIS_URL`` is set, never in process memory. The rule, per account:
+
+* failures 1-3: no delay;
+* failures 4-9: the next attempt waits 2, 4, 8 ... 64 seconds (a growing delay);
+* from the 10th: a temporary lock of 15 minutes after each failure;
+* from the 100th consecutive failure: locked until the password is reset.
+
+Per network address: 50 failures within 15 minutes lock that address for 15 minutes.
+A successful sign-in clears the account's consecutive count; a password reset clears
+its lock. A refused attempt (while locked or waiting) is not counted again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+
+from amanat.accounts.models import ThrottleCounter
+from amanat.core.errors import TooManyRequests
+from amanat.db.uow import UnitOfWork
+
+FREE_FAILURES = 3
+LOCK_FROM = 10
+LOCK_FOR = timedelta(minutes=15)
+MAX_DELAY = timedelta(seconds=64)
+HARD_LOCK_AT = 100
+NET_WINDOW = timedelta(minutes=15)
+NET_LIMIT = 50
+# A lock far beyond any session: cleared only by a password reset.
+_FOREVER = timedelta(days=365 * 100)
+
+
+@dataclass
+class Counter:
+    consecutive: int
+    window_failures: int
+    window_start: datetime
+    last_failure_at: datetime
+    locked_until: datetime | None
+
+
+class ThrottleStore(Protocol):
+    def get(self, uow: UnitOfWork, key: str) -> Counter | None: ...
+
+    def increment(self, uow: UnitOfWork, key: str, now: datetime) -> Counter:
+        """Count one failure atomically (concurrent failures are all counted)."""
+        ...
+
+    def lock(self, uow: UnitOfWork, key: str, until: datetime, *, permanent: bool) -> None: ...
+
+    def clear(self, uow: UnitOfWork, key: str) -> None: ...
+
+
+class DatabaseThrottleStore:
+    """Counters in the caller's transaction (committed with the sign-in outcome). The row
+    is locked while it is counted (FOR UPDATE on PostgreSQL; SQLite's writer lock)."""
+
+    def _row(self, uow: UnitOfWork, key: str) -> ThrottleCounter | None:
+        return uow.session.scalar(
+            select(ThrottleCounter).where(ThrottleCounter.key == key).with_for_update()
+        )
+
+    def get(self, uow: UnitOfWork, key: str) -> Counter | None:
+        row = uow.session.scalar(select(ThrottleCounter).where(ThrottleCounter.key == key))
+        return _counter(row) if row is not None else None
+
+    def increment(self, uow: UnitOfWork, key: str, now: datetime) -> Counter:
+        row = self._row(uow, key)
+        if row is None:
+            row = ThrottleCounter(
+                key=key, consecutive=0, window_failures=0, window_start=now, last_failure_at=now
+            )
+            uow.session.add(row)
+        if now - row.window_start > NET_WINDOW:
+            row.window_start = now
+            row.window_failures = 0
+        row.consecutive += 1
+        row.window_failures += 1
+        row.last_failure_at = now
+        uow.session.flush()
+        return _counter(row)
+
+    def lock(self, uow: UnitOfWork, key: str, until: datetime, *, permanent: bool) -> None:
+        row = self._row(uow, key)
+        if row is not None:
+            row.locked_until = until
+            uow.session.flush()
+
+    def clear(self, uow: UnitOfWork, key: str) -> None:
+        row = self._row(uow, key)
+        if row is not None:
+            uow.session.delete(row)
+            uow.session.flush()
+
+
+def _counter(row: ThrottleCounter) -> Counter:
+    return Counter(
+        row.consecutive, row.window_failures, row.window_start, row.last_failure_at,
+        row.locked_until,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an attempt is refused before any password is checked."""
+
+    retry_after_seconds: int
+    needs_reset: bool
+
+    def error(self) -> TooManyRequests:
+        if self.needs_reset:
+            return TooManyRequests(
+                "Too many failed sign-ins; reset your password by e-mail to sign in again."
+            )
+        minutes = max(1, math.ceil(self.retry_after_seconds / 60))
+        if self.retry_after_seconds < 60:
+            return TooManyRequests(
+                f"Too many failed sign-ins; wait {self.retry_after_seconds} seconds and try again."
+            )
+        return TooManyRequests(
+            f"Too many failed sign-ins; wait {minutes} minutes and try again, or reset your password."
+        )
+
+
+@dataclass(frozen=True)
+class FailureResult:
+    account_locked: bool
+    hard_locked: bool
+    network_locked: bool
+
+
+class Throttle:
+    def __init__(self, store: ThrottleStore) -> None:
+        self.store = store
+
+    def refusal(self, uow: UnitOfWork, now: datetime, keys: list[str]) -> Refusal | None:
+        for key in keys:
+            counter = self.store.get(uow, key)
+            if counter is None or counter.locked_until is None or counter.locked_until <= now:
+                continue
+            needs_reset = key.startswith("acct:") and counter.consecutive >= HARD_LOCK_AT
+            wait = math.ceil((counter.locked_until - now).total_seconds())
+            return Refusal(retry_after_seconds=max(1, wait), needs_reset=needs_reset)
+        return None
+
+    def record_failure(
+        self, uow: UnitOfWork, now: datetime, account_key: str, network_key: str
+    ) -> FailureResult:
+        account = self.store.increment(uow, account_key, now)
+        consecutive = account.consecutive
+        if consecutive >= HARD_LOCK_AT:
+            self.store.lock(uow, account_key, now + _FOREVER, permanent=True)
+        elif consecutive >= LOCK_FROM:
+            self.store.lock(uow, account_key, now + LOCK_FOR, permanent=False)
+        elif consecutive > FREE_FAILURES:
+            delay = min(timedelta(seconds=2 ** (consecutive - FREE_FAILURES)), MAX_DELAY)
+            self.store.lock(uow, account_key, now + delay, permanent=False)
+        network = self.store.increment(uow, network_key, now)
+        if network.window_failures >= NET_LIMIT:
+            self.store.lock(uow, network_key, now + LOCK_FOR, permanent=False)
+        return FailureResult(
+            account_locked=consecutive == LOCK_FROM,
+            hard_locked=consecutive == HARD_LOCK_AT,
+            network_locked=network.window_failures == NET_LIMIT,
+        )
+
+    def consecutive(self, uow: UnitOfWork, key: str) -> int:
+        counter = self.store.get(uow, key)
+        return counter.consecutive if counter is not None else 0
+
+    def record_success(self, uow: UnitOfWork, account_key: str) -> None:
+        self.store.clear(uow, account_key)
+
+    def clear(self, uow: UnitOfWork, account_key: str) -> None:
+        """A password reset opens the account again."""
+        self.store.clear(uow, account_key)

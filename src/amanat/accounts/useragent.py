@@ -1,0 +1,93 @@
+"""Technical data from a request: network address, browser, OS and device class.
+
+The raw user-agent string is parsed with ua-parser and dropped at once; only the
+browser family and major version, the OS family and a device class are kept.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ua_parser import parse
+
+DEVICE_CLASSES = ("desktop", "mobile", "tablet", "bot", "unknown")
+_MAX_UA = 512  # longer strings are truncated before parsing; nothing legitimate needs more
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What a request tells about its client. ``repr`` hides the address (personal data)."""
+
+    ip: str = field(repr=False)
+    user_agent: str = field(repr=False, default="")
+
+
+@dataclass(frozen=True)
+class TechnicalData:
+    ip: str = field(repr=False)
+    browser: str
+    os: str
+    device: str
+
+    @property
+    def device_pair(self) -> tuple[str, str, str]:
+        """What "the same browser and device" means: browser family, OS and device class."""
+        return (self.browser.rsplit(" ", 1)[0], self.os, self.device)
+
+
+def technical_data(client: ClientInfo) -> TechnicalData:
+    browser, os_family, device = _parse(client.user_agent[:_MAX_UA])
+    return TechnicalData(ip=normalise_ip(client.ip), browser=browser, os=os_family, device=device)
+
+
+def normalise_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return "unknown"
+
+
+def approximate_network(ip: str) -> str:
+    """The /24 (IPv4) or /48 (IPv6) a session came from: enough to recognise, no more."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "unknown"
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+@lru_cache(maxsize=1024)
+def _parse(user_agent: str) -> tuple[str, str, str]:
+    if not user_agent:
+        return ("Unknown browser", "Unknown OS", "unknown")
+    result = parse(user_agent)
+    agent = result.user_agent
+    browser = "Unknown browser"
+    if agent is not None and agent.family != "Other":
+        browser = agent.family + (f" {agent.major}" if agent.major else "")
+    os_family = (
+        result.os.family if result.os is not None and result.os.family != "Other" else "Unknown OS"
+    )
+    return (
+        browser,
+        os_family,
+        _device_class(user_agent, result.device.family if result.device else None, os_family),
+    )
+
+
+def _device_class(user_agent: str, device_family: str | None, os_family: str) -> str:
+    lowered = user_agent.lower()
+    if device_family == "Spider" or "bot" in lowered or "spider" in lowered:
+        return "bot"
+    if (device_family and "ipad" in device_family.lower()) or "tablet" in lowered:
+        return "tablet"
+    if os_family == "Android" and "mobile" not in lowered:
+        return "tablet"
+    if "mobi" in lowered or os_family in {"iOS", "Android"}:
+        return "mobile"
+    if os_family in {"Windows", "Mac OS X", "Linux", "Ubuntu", "Chrome OS", "Fedora", "FreeBSD"}:
+        return "desktop"
+    return "unknown"

@@ -1,0 +1,1 @@
+"""Messages to customers: the encrypted outbox (delivery over SMTP comes later)."""

@@ -1,0 +1,134 @@
+"""The outbox: queue a message (encrypted), list and read it back for the operator.
+
+Other domains send mail with ``queue_mail``. The message is encrypted under the
+recipient's data key as ``comms.message`` through the guard, so reading one back (the
+operator's ``amanat outbox show``, the staff page) is an audited access too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from amanat.access.actor import Actor
+from amanat.audit import service as audit
+from amanat.audit.events import Event
+from amanat.comms.models import OutboxMessage
+from amanat.core.errors import NotFound
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
+
+T = "outbox_messages"
+OPERATOR = Actor.system("outbox")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: str
+    customer_id: str
+    kind: str
+    purpose: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxMessageView:
+    entry: OutboxEntry
+    recipient: str
+    subject: str
+    body: str
+
+
+def queue_mail(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    *,
+    customer_id: str,
+    subject: str,
+    body: str,
+    kind: str,
+    to: str | None = None,
+    purpose: str = "service_updates",
+    actor: Actor | None = None,
+) -> str:
+    """Queue one message to a customer (or staff member); returns the message id.
+
+    ``to`` defaults to the customer's e-mail address (read through the guard for
+    ``purpose``). ``purpose`` must be one that writes ``comms.message`` in the policy
+    (service_updates, communications, promotional; account_management for sign-in
+    mail); the default ``actor`` is Amanat's own mail job. The message is encrypted; nothing leaves before the caller commits.
+    Records comms.queued (ids and kind only). Raises AccessDenied if the purpose does
+    not allow it.
+    """
+    actor = actor or Actor.system("mail")
+    if to is None:
+        from amanat.customers.service import read_email
+
+        to = read_email(uow, runtime, actor, customer_id, purpose)
+    message = OutboxMessage(
+        customer_id=customer_id, kind=kind, purpose=purpose, status="queued",
+        created_at=runtime.clock.now(), attempts=0,
+    )  # fmt: skip
+    from amanat.db.base import new_id
+
+    message.id = new_id()
+    access = runtime.guard.open(uow, actor, customer_id, purpose, writes={"comms.message"})
+    mid = message.id
+    message.recipient_ct = access.write(T, "recipient_ct", mid, "comms.message", to)
+    message.subject_ct = access.write(T, "subject_ct", mid, "comms.message", subject)
+    message.body_ct = access.write(T, "body_ct", mid, "comms.message", body)
+    uow.session.add(message)
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.COMMS_QUEUED, actor, customer_id=customer_id,
+        purpose=purpose, categories={"comms.message"}, details={"message": mid, "kind": kind},
+    )  # fmt: skip
+    return mid
+
+
+def list_outbox(
+    uow: UnitOfWork, *, limit: int = 50, status: str | None = None
+) -> list[OutboxEntry]:
+    """The newest messages, without their content (no personal data: ids, kinds, times)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return [_entry(m) for m in uow.session.scalars(query).all()]
+
+
+def show_message(
+    uow: UnitOfWork, runtime: Runtime, message_id: str, actor: Actor | None = None
+) -> OutboxMessageView:
+    """One message decrypted, for the operator (audited through the guard as the mail job
+    acting for the message's purpose). Raises NotFound."""
+    message = uow.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("There is no message with that id; `amanat outbox list` shows them.")
+    reader = actor or OPERATOR
+    access = runtime.guard.open(
+        uow, reader, message.customer_id, message.purpose, reads={"comms.message"}
+    )
+    mid = message.id
+    return OutboxMessageView(
+        entry=_entry(message),
+        recipient=_read(access, mid, "recipient_ct", message.recipient_ct),
+        subject=_read(access, mid, "subject_ct", message.subject_ct),
+        body=_read(access, mid, "body_ct", message.body_ct),
+    )
+
+
+def _read(access: object, mid: str, column: str, value: bytes) -> str:
+    from amanat.access.guard import Access
+
+    assert isinstance(access, Access)
+    return access.read(T, column, mid, "comms.message", value) or ""
+
+
+def _entry(message: OutboxMessage) -> OutboxEntry:
+    return OutboxEntry(
+        id=message.id, customer_id=message.customer_id, kind=message.kind,
+        purpose=message.purpose, status=message.status, created_at=message.created_at,
+    )  # fmt: skip

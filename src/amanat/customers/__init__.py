@@ -1,0 +1,1 @@
+"""The customer record: who the customer is, their personal fields (encrypted), erasure."""

@@ -1,0 +1,267 @@
+"""The customer record's verbs. Every personal field goes through the guard.
+
+Callers pass the runtime (guard, vault, clock) and a unit of work they commit.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from amanat.access.actor import Actor
+from amanat.audit import service as audit
+from amanat.audit.events import Event
+from amanat.core.errors import NotFound
+from amanat.customers.masking import mask_cnic, mask_phone
+from amanat.customers.models import Customer
+from amanat.customers.schemas import Address, ProfileOut, ProfileUpdateIn, ValidDetails
+from amanat.customers.validation import (
+    check_address,
+    check_name,
+    check_ntn,
+    normalised,
+    raise_if_any,
+)
+from amanat.db.base import new_id
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
+from amanat.vault.normalise import normalise_phone
+
+T = "customers"
+CREATION_CATEGORIES = frozenset(
+    {"identity.name", "contact.email", "contact.phone", "identity.cnic", "contact.address",
+     "identity.company", "identity.ntn"}
+)  # fmt: skip
+PROFILE_READS = frozenset(
+    {"identity.name", "contact.email", "contact.phone", "identity.cnic", "contact.address",
+     "identity.company", "identity.ntn"}
+)  # fmt: skip
+PROFILE_WRITES = frozenset(
+    {"identity.name", "contact.phone", "contact.address", "identity.company", "identity.ntn"}
+)
+
+
+def check_collection_point(runtime: Runtime, point: str, categories: frozenset[str]) -> None:
+    """Refuse (as a bug) to store a category outside the collection points the policy declares."""
+    for category in categories:
+        if point not in runtime.policy.category(category).collected_at:
+            raise ValueError(f"{category} is not collected at {point} in the policy")
+
+
+def email_index(runtime: Runtime, normalised_email: str) -> bytes:
+    return runtime.guard.blind_index("contact.email", normalised_email)
+
+
+def find_by_email(uow: UnitOfWork, runtime: Runtime, normalised_email: str) -> Customer | None:
+    """The customer whose e-mail this is (any status but erased), by blind index."""
+    return uow.session.scalar(
+        select(Customer).where(Customer.email_bidx == email_index(runtime, normalised_email))
+    )
+
+
+def get_customer(uow: UnitOfWork, customer_id: str) -> Customer:
+    customer = uow.session.get(Customer, customer_id)
+    if customer is None or customer.status == "erased":
+        raise NotFound("There is no such customer.")
+    return customer
+
+
+def any_taken(uow: UnitOfWork, runtime: Runtime, details: ValidDetails) -> bool:
+    """True when the e-mail, phone or CNIC already belongs to an account (which is not said)."""
+    guard = runtime.guard
+    clause = or_(
+        Customer.email_bidx == guard.blind_index("contact.email", details.email),
+        Customer.phone_bidx == guard.blind_index("contact.phone", details.phone),
+        Customer.cnic_bidx == guard.blind_index("identity.cnic", details.cnic),
+    )
+    return uow.session.scalar(select(Customer.id).where(clause).limit(1)) is not None
+
+
+def create_customer(
+    uow: UnitOfWork, runtime: Runtime, details: ValidDetails, now: datetime
+) -> Customer:
+    """Store a new customer collected at ``account_creation`` (caller checked duplicates).
+
+    Callers: the sign-up service only (as ``Actor.system("signup")`` for
+    ``account_management``). Records customer.created. A concurrent duplicate surfaces
+    as an IntegrityError on flush, which the caller turns into the sign-up refusal.
+    """
+    check_collection_point(runtime, "account_creation", CREATION_CATEGORIES)
+    actor = Actor.system("signup")
+    customer = Customer(kind=details.kind, status="active", created_at=now)
+    customer.id = new_id()
+    cid = customer.id
+    access = runtime.guard.open(uow, actor, cid, "account_management", writes=CREATION_CATEGORIES)
+    guard = runtime.guard
+    customer.name_ct = access.write(T, "name_ct", cid, "identity.name", details.name)
+    customer.email_ct = access.write(T, "email_ct", cid, "contact.email", details.email)
+    customer.email_bidx = guard.blind_index("contact.email", details.email)
+    customer.phone_ct = access.write(T, "phone_ct", cid, "contact.phone", details.phone)
+    customer.phone_bidx = guard.blind_index("contact.phone", details.phone)
+    customer.cnic_ct = access.write(T, "cnic_ct", cid, "identity.cnic", details.cnic)
+    customer.cnic_bidx = guard.blind_index("identity.cnic", details.cnic)
+    customer.address_ct = access.write(
+        T, "address_ct", cid, "contact.address", details.address.model_dump_json()
+    )
+    if details.company is not None:
+        customer.company_ct = access.write(
+            T, "company_ct", cid, "identity.company", details.company
+        )
+    if details.ntn is not None:
+        customer.ntn_ct = access.write(T, "ntn_ct", cid, "identity.ntn", details.ntn)
+    uow.session.add(customer)
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.CUSTOMER_CREATED, actor, customer_id=cid,
+        purpose="account_management", categories=CREATION_CATEGORIES,
+        details={"kind": details.kind},
+    )  # fmt: skip
+    return customer
+
+
+def read_email(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str, purpose: str
+) -> str:
+    """The customer's e-mail address for ``purpose`` (audited by the guard)."""
+    customer = get_customer(uow, customer_id)
+    access = runtime.guard.open(uow, actor, customer_id, purpose, reads={"contact.email"})
+    value = access.read(T, "email_ct", customer_id, "contact.email", customer.email_ct)
+    if value is None:
+        raise NotFound("There is no such customer.")
+    return value
+
+
+def read_name_and_email(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str, purpose: str
+) -> tuple[str, str]:
+    customer = get_customer(uow, customer_id)
+    access = runtime.guard.open(
+        uow, actor, customer_id, purpose, reads={"contact.email", "identity.name"}
+    )
+    name = access.read(T, "name_ct", customer_id, "identity.name", customer.name_ct) or ""
+    email = access.read(T, "email_ct", customer_id, "contact.email", customer.email_ct) or ""
+    return name, email
+
+
+def read_profile(uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str) -> ProfileOut:
+    """A customer's own profile (purpose ``self``), CNIC and phone masked.
+
+    Callers: the customer themselves. Records access.granted through the guard.
+    Raises AccessDenied for anyone else, NotFound for an erased customer.
+    """
+    customer = get_customer(uow, customer_id)
+    access = runtime.guard.open(uow, actor, customer_id, "self", reads=PROFILE_READS)
+
+    def read(column: str, category: str) -> str | None:
+        return access.read(T, column, customer_id, category, getattr(customer, column))
+
+    address = Address.model_validate(json.loads(read("address_ct", "contact.address") or "{}"))
+    return ProfileOut(
+        id=customer.id,
+        kind=customer.kind,
+        status=customer.status,
+        email_verified=customer.is_verified,
+        name=read("name_ct", "identity.name") or "",
+        email=read("email_ct", "contact.email") or "",
+        phone=mask_phone(read("phone_ct", "contact.phone") or ""),
+        cnic=mask_cnic(read("cnic_ct", "identity.cnic") or ""),
+        address=address,
+        company=read("company_ct", "identity.company"),
+        ntn=read("ntn_ct", "identity.ntn"),
+    )
+
+
+def update_profile(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str, update: ProfileUpdateIn
+) -> ProfileOut:
+    """Change name, phone, address, company or NTN (purpose ``self``).
+
+    Callers: the customer. Records customer.updated naming the categories changed (not
+    the values). Raises Invalid with per-field messages; nothing changes when any fails.
+    A phone already used by another account is refused without saying whose.
+    """
+    customer = get_customer(uow, customer_id)
+    errors: dict[str, str] = {}
+    changes: dict[str, tuple[str, str, str]] = {}  # column -> (category, value, bidx?)
+    if update.name is not None:
+        changes["name_ct"] = ("identity.name", check_name(update.name, "name", errors), "")
+    if update.phone is not None:
+        phone = normalised("phone", update.phone, normalise_phone, errors)
+        changes["phone_ct"] = ("contact.phone", phone, "phone_bidx")
+    if update.address is not None:
+        address = check_address(update.address, errors)
+        changes["address_ct"] = ("contact.address", address.model_dump_json(), "")
+    if customer.kind == "business":
+        if update.company is not None:
+            company = check_name(update.company, "company", errors, "the company's registered name")
+            changes["company_ct"] = ("identity.company", company, "")
+        if update.ntn is not None:
+            changes["ntn_ct"] = ("identity.ntn", check_ntn(update.ntn, errors), "")
+    raise_if_any(errors)
+    if "phone_ct" in changes:
+        bidx = runtime.guard.blind_index("contact.phone", changes["phone_ct"][1])
+        holder = uow.session.scalar(select(Customer.id).where(Customer.phone_bidx == bidx))
+        if holder is not None and holder != customer_id:
+            raise_if_any({"phone": "This phone number cannot be used; enter another one."})
+        customer.phone_bidx = bidx
+    categories = frozenset(category for category, _, _ in changes.values())
+    if categories:
+        access = runtime.guard.open(uow, actor, customer_id, "self", writes=categories)
+        for column, (category, value, _) in changes.items():
+            setattr(customer, column, access.write(T, column, customer_id, category, value))
+        uow.session.flush()
+        audit.record(
+            uow, runtime.clock, Event.CUSTOMER_UPDATED, actor, customer_id=customer_id,
+            purpose="self", categories=categories,
+        )  # fmt: skip
+    return read_profile(uow, runtime, actor, customer_id)
+
+
+def set_email(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, customer: Customer, email: str, now: datetime
+) -> None:
+    """Replace the e-mail (and so the sign-in name) with an already verified address.
+
+    Callers: the accounts service when an e-mail-change link is used. Records
+    customer.email_changed. Raises Conflict-free: the caller checked the address is free.
+    """
+    access = runtime.guard.open(uow, actor, customer.id, "self", writes={"contact.email"})
+    customer.email_ct = access.write(T, "email_ct", customer.id, "contact.email", email)
+    customer.email_bidx = runtime.guard.blind_index("contact.email", email)
+    customer.email_verified_at = now
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.CUSTOMER_EMAIL_CHANGED, actor, customer_id=customer.id,
+        purpose="self", categories={"contact.email"},
+    )  # fmt: skip
+
+
+def erase_customer(uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str) -> None:
+    """Erase a customer: clear every personal field, index and credential, then destroy
+    their data key (crypto-shredding) once the change is committed.
+
+    Callers: the privacy-rights flow (the customer) or a data protection officer.
+    Records customer.erased. Raises NotFound if already erased. Legal holds on other
+    domains' records are theirs to honour before calling this.
+    """
+    from amanat.accounts import sessions as account_sessions
+
+    customer = get_customer(uow, customer_id)
+    for column in ("name_ct", "email_ct", "email_bidx", "phone_ct", "phone_bidx", "cnic_ct",
+                   "cnic_bidx", "address_ct", "company_ct", "ntn_ct"):  # fmt: skip
+        setattr(customer, column, None)
+    now = runtime.clock.now()
+    customer.status = "erased"
+    customer.erased_at = now
+    customer.closed_at = customer.closed_at or now
+    account_sessions.forget_principal(uow, customer_id)
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.CUSTOMER_ERASED, actor, customer_id=customer_id,
+        categories=CREATION_CATEGORIES,
+    )  # fmt: skip
+    # Last: once the key is gone the fields are unreadable, whatever happens to this
+    # transaction; the ledger copy in the main database is written in it.
+    runtime.vault.destroy_customer_key(customer_id, uow)
