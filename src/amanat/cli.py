@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from amanat.audit import cli as audit_cli
 from amanat.config import Settings
 from amanat.core.errors import AmanatError
 from amanat.core.logging import configure_logging
@@ -23,7 +24,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (("policy", policy_cli.app),)
+SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (
+    ("policy", policy_cli.app),
+    ("audit", audit_cli.app),
+)
 for _name, _sub in SUB_APPS:
     app.add_typer(_sub, name=_name)
 

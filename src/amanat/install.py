@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from amanat import __version__
+from amanat.audit.setup import init_audit
 from amanat.core.errors import ConfigError
 from amanat.db import migrate
 from amanat.db.base import new_id
@@ -97,4 +98,4 @@ def initialise(runtime: Runtime) -> InitReport:
 # Domains that need something made at init (the key store, the audit signing key) add a
 # step here: a function (runtime, report) -> None that is idempotent.
 InitStep = Callable[[Runtime, InitReport], None]
-INIT_STEPS: tuple[InitStep, ...] = (init_keys,)
+INIT_STEPS: tuple[InitStep, ...] = (init_keys, init_audit)

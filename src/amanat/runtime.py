@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access.guard import Guard
+from amanat.audit.setup import configure_audit
 from amanat.config import Settings
 from amanat.core.clock import Clock, SystemClock
 from amanat.db.engine import make_engine, make_session_factory
@@ -50,6 +51,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     session_factory = make_session_factory(engine)
     vault = Vault.from_settings(settings, clock)
+    configure_audit(session_factory, settings, vault)
     return Runtime(
         settings=settings,
         loaded_policy=loaded,
