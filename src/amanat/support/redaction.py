@@ -21,9 +21,9 @@ A security code written near a card number (``CVV 123``, ``security code: 1234``
 masked too. The mask keeps the text's length and layout and at most the last four
 digits of the card: ``4111-1111-1111-1111`` becomes ``****-****-****-1111``.
 
-The detector is one compiled regular expression that only matches runs of at least 13
-digits, followed by a little arithmetic on those runs, so ordinary prose costs nothing
-but the regular-expression scan.
+The detector is one compiled regular expression that matches only runs written like a
+card number, followed by a little arithmetic on those runs, so ordinary prose costs
+nothing but the scan.
 """
 
 from __future__ import annotations
@@ -40,20 +40,40 @@ MAX_DIGITS = 19
 SECURITY_CODE_WINDOW = 80
 
 _SEPARATOR_CHARS = " \t.\\-\u00a0\u2009\u202f\u2010\u2011\u2012\u2013\u2014"
+_SEPARATOR = rf"[{_SEPARATOR_CHARS}]{{1,3}}"
 # A line break, possibly after a separator and before the indentation or quote marks a
-# mail client adds.
+# mail client adds. It may fall anywhere, even inside a group.
 _LINE_BREAK = rf"[{_SEPARATOR_CHARS}]{{0,3}}\r?\n[ \t>]{{0,6}}"
-_SEPARATOR = rf"(?:[{_SEPARATOR_CHARS}]{{1,3}}|{_LINE_BREAK})"
-# A maximal run of digits joined by separators, holding at least MIN_DIGITS digits.
-_CANDIDATE = re.compile(rf"\d(?:{_SEPARATOR}?\d){{{MIN_DIGITS - 1},}}")
-_DIGITS = re.compile(r"\d+")
-_HAS_LINE_BREAK = re.compile(r"[\r\n]")
+# Digits as people type them here: ASCII, Arabic-Indic and Extended Arabic-Indic (Urdu
+# keyboards), Devanagari and full-width. Listed as ranges rather than \d because the
+# engine tests ranges far faster than the Unicode digit category.
+_DIGIT = "0-9\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19"
+# Brands start with 2, 3, 4, 5 or 6, in any of those scripts.
+_BRAND_START = "2-6\u0662-\u0666\u06f2-\u06f6\u0968-\u096c\uff12-\uff16"
+# One more digit of the same written group (a line break may come before it).
+_NEXT = rf"(?:(?:{_LINE_BREAK})?[{_DIGIT}])"
+# The rest of a CNIC in its 5-7-1 grouping, after its first digit.
+_CNIC_REST = rf"[{_DIGIT}]{{4}}{_SEPARATOR}[{_DIGIT}]{{7}}{_SEPARATOR}[{_DIGIT}](?![{_DIGIT}])"
+# A run written like a card number: a brand's first digit that follows no digit and does
+# not begin a CNIC, with at least 13 digit or separator characters from there; a first
+# group of four digits or more, middle groups of three or more, and a last group of any
+# length. The pattern begins with a plain character class, so the engine skips prose
+# quickly and tries a match only at such digits. Python then checks each stretch of 13
+# to 19 digits in the run for a brand, the written grouping and the Luhn digit.
+_CANDIDATE = re.compile(
+    rf"[{_BRAND_START}](?<![{_DIGIT}].)(?=[{_DIGIT}{_SEPARATOR_CHARS}\r\n>]{{{MIN_DIGITS - 1}}})"
+    rf"(?!{_CNIC_REST})"
+    rf"{_NEXT}{{3,}}(?:{_SEPARATOR}[{_DIGIT}]{_NEXT}{{2,}})*(?:{_SEPARATOR}[{_DIGIT}]{_NEXT}*)?"
+)
+_DIGITS = re.compile(rf"[{_DIGIT}]+")
+_BRAND_FIRST_DIGITS = frozenset("23456")
 _SECURITY_CODE = re.compile(
     r"(?i)\b(?:cvv2?|cvc2?|cvn2?|cvd|cid|csc|cav2|"
     r"(?:card\s+)?security\s+(?:code|number|no\.?)|card\s+code|"
     r"verification\s+(?:code|value|number))\b[^\w\n]{0,6}(\d{3,4})(?!\d)"
 )
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+# Each digit doubled, its two digits summed (Luhn): 5 -> 10 -> 1.
+_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 @dataclass(frozen=True)
@@ -83,10 +103,8 @@ class Redaction:
 
 def luhn_valid(digits: str) -> bool:
     """True when the ASCII digit string passes the Luhn (mod 10) check."""
-    total = sum(map(int, digits[-1::-2]))
-    for ch in digits[-2::-2]:
-        total += _DOUBLED[ord(ch) - 48]
-    return total % 10 == 0
+    doubled = digits[-2::-2].translate(_DOUBLED)
+    return (sum(map(int, digits[-1::-2])) + sum(map(int, doubled))) % 10 == 0
 
 
 _ANY = range(MIN_DIGITS, MAX_DIGITS + 1)
@@ -130,6 +148,10 @@ def brand_of(digits: str) -> str | None:
     return None
 
 
+# A digit group inside a run: (ASCII digits, start, end, follows a line break).
+Piece = tuple[str, int, int, bool]
+
+
 def _ascii_digits(text: str) -> str:
     if text.isascii():
         return text
@@ -137,7 +159,7 @@ def _ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.digit(ch)) for ch in text)
 
 
-def _written_groups(pieces: list[tuple[str, int, int, bool]], i: int, j: int) -> list[int]:
+def _written_groups(pieces: list[Piece], i: int, j: int) -> list[int]:
     """Lengths of the groups as written, treating a line break as no separator at all."""
     lengths = [len(pieces[i][0])]
     for k in range(i + 1, j + 1):
@@ -148,9 +170,9 @@ def _written_groups(pieces: list[tuple[str, int, int, bool]], i: int, j: int) ->
     return lengths
 
 
-def _card_in(pieces: list[tuple[str, int, int, bool]], i: int, j: int, digits: str) -> str | None:
+def _card_in(pieces: list[Piece], i: int, j: int, digits: str) -> str | None:
     brand = brand_of(digits)
-    if brand is None or not luhn_valid(digits):
+    if brand is None:
         return None
     if j > i:
         groups = _written_groups(pieces, i, j)
@@ -161,29 +183,16 @@ def _card_in(pieces: list[tuple[str, int, int, bool]], i: int, j: int, digits: s
             return None
         if len(groups) == 3 and groups[2] == 1 and groups[0] == 5 and groups[1] == 7:
             return None
-    return brand
+    return brand if luhn_valid(digits) else None
 
 
-def _cards_in_run(run: str, offset: int) -> list[CardFinding]:
-    pieces: list[tuple[str, int, int, bool]] = []
-    previous_end = 0
-    for m in _DIGITS.finditer(run):
-        after_line_break = bool(pieces) and bool(
-            _HAS_LINE_BREAK.search(run, previous_end, m.start())
-        )
-        pieces.append((_ascii_digits(m.group()), m.start(), m.end(), after_line_break))
-        previous_end = m.end()
-    if len(pieces) == 1:
-        digits = pieces[0][0]
-        if len(digits) > MAX_DIGITS:
-            return []
-        brand = _card_in(pieces, 0, 0, digits)
-        if brand is None:
-            return []
-        return [CardFinding(offset, offset + len(run), brand, len(digits), digits[-4:])]
+def _cards_in_run(pieces: list[Piece]) -> list[CardFinding]:
     findings: list[CardFinding] = []
     i = 0
     while i < len(pieces):
+        if pieces[i][0][0] not in _BRAND_FIRST_DIGITS:
+            i += 1
+            continue
         best: tuple[int, str, str] | None = None
         digits = ""
         for j in range(i, len(pieces)):
@@ -198,11 +207,7 @@ def _cards_in_run(run: str, offset: int) -> list[CardFinding]:
             i += 1
             continue
         j, brand, digits = best
-        findings.append(
-            CardFinding(
-                offset + pieces[i][1], offset + pieces[j][2], brand, len(digits), digits[-4:]
-            )
-        )
+        findings.append(CardFinding(pieces[i][1], pieces[j][2], brand, len(digits), digits[-4:]))
         i = j + 1
     return findings
 
@@ -211,7 +216,27 @@ def find_cards(text: str) -> list[CardFinding]:
     """Every card number in ``text``, in order, non-overlapping."""
     findings: list[CardFinding] = []
     for m in _CANDIDATE.finditer(text):
-        findings.extend(_cards_in_run(m.group(), m.start()))
+        start, end = m.span()
+        if end - start < MIN_DIGITS:
+            continue
+        run = m.group()
+        if run.isdigit():
+            # The common case: the digits written together.
+            digits = _ascii_digits(run)
+            brand = brand_of(digits) if end - start <= MAX_DIGITS else None
+            if brand is not None and luhn_valid(digits):
+                findings.append(CardFinding(start, end, brand, len(digits), digits[-4:]))
+            continue
+        pieces: list[Piece] = []
+        previous_end = 0
+        for d in _DIGITS.finditer(run):
+            after_line_break = bool(pieces) and "\n" in run[previous_end : d.start()]
+            pieces.append(
+                (_ascii_digits(d.group()), start + d.start(), start + d.end(), after_line_break)
+            )
+            previous_end = d.end()
+        if sum(len(piece[0]) for piece in pieces) >= MIN_DIGITS:
+            findings.extend(_cards_in_run(pieces))
     return findings
 
 
