@@ -26,7 +26,10 @@ from sqlalchemy.orm import Session
 ReferenceChecker = Callable[[Session, str, str], bool]
 
 # (reference kind, "module:function"), one line per checker.
-REFERENCE_CHECKERS: tuple[tuple[str, str], ...] = ()
+REFERENCE_CHECKERS: tuple[tuple[str, str], ...] = (
+    ("invoice", "amanat.billing.references:invoice_is_live"),
+    ("order", "amanat.billing.references:order_is_live"),
+)
 
 
 def load_reference_checkers(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 _LABEL = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -74,3 +74,11 @@ def parse_quarter(text: str) -> tuple[date, date]:
     last_month = first_month + 2
     end_day = {3: 31, 6: 30, 9: 30, 12: 31}[last_month]
     return date(year, first_month, 1), date(year, last_month, end_day)
+
+
+PAKISTAN = timezone(timedelta(hours=5), "PKT")  # Pakistan keeps no daylight saving time
+
+
+def business_date(moment: datetime) -> date:
+    """The date in Pakistan at ``moment`` (UTC-aware): invoices and due dates use it."""
+    return moment.astimezone(PAKISTAN).date()

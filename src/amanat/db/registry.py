@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "amanat.comms.models",
     "amanat.vault.models",
     "amanat.access.models",
+    "amanat.billing.models",
 )
 
 

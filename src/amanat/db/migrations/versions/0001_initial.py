@@ -135,6 +135,189 @@ def upgrade() -> None:
         op.f("ix_auth_sessions_principal_id"), "auth_sessions", ["principal_id"], unique=False
     )
     op.create_table(
+        "billing_cards",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("card_ct", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_cards")),
+    )
+    op.create_index(
+        op.f("ix_billing_cards_customer_id"), "billing_cards", ["customer_id"], unique=False
+    )
+    op.create_table(
+        "billing_certificates",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("fiscal_year", sa.String(length=7), nullable=False),
+        sa.Column("issue_date", sa.Date(), nullable=False),
+        sa.Column("verification_code", sa.String(length=20), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("billed_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("advance_tax_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("duplicate_of", sa.String(length=32), nullable=True),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("document_ct", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_certificates")),
+        sa.UniqueConstraint("number", name=op.f("uq_billing_certificates_number")),
+        sa.UniqueConstraint(
+            "verification_code", name=op.f("uq_billing_certificates_verification_code")
+        ),
+    )
+    op.create_index(
+        op.f("ix_billing_certificates_customer_id"),
+        "billing_certificates",
+        ["customer_id"],
+        unique=False,
+    )
+    op.create_table(
+        "billing_counters",
+        sa.Column("series", sa.String(length=8), nullable=False),
+        sa.Column("fiscal_year", sa.String(length=7), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("series", "fiscal_year", name=op.f("pk_billing_counters")),
+    )
+    op.create_table(
+        "billing_invoices",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("fiscal_year", sa.String(length=7), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("run_key", sa.String(length=48), nullable=True),
+        sa.Column("issue_date", sa.Date(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("net_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("sales_tax_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("advance_tax_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("total_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("paid_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("credited_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("payment_reference", sa.String(length=20), nullable=False),
+        sa.Column("credits_invoice_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("paid_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminders_sent", sa.Integer(), nullable=False),
+        sa.Column("snapshot_ct", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_invoices")),
+        sa.UniqueConstraint("number", name=op.f("uq_billing_invoices_number")),
+        sa.UniqueConstraint(
+            "payment_reference", name=op.f("uq_billing_invoices_payment_reference")
+        ),
+        sa.UniqueConstraint("run_key", name=op.f("uq_billing_invoices_run_key")),
+    )
+    op.create_index(
+        op.f("ix_billing_invoices_customer_id"), "billing_invoices", ["customer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_billing_invoices_fiscal_year"), "billing_invoices", ["fiscal_year"], unique=False
+    )
+    op.create_index(
+        op.f("ix_billing_invoices_issue_date"), "billing_invoices", ["issue_date"], unique=False
+    )
+    op.create_index(
+        op.f("ix_billing_invoices_status"), "billing_invoices", ["status"], unique=False
+    )
+    op.create_table(
+        "billing_plans",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("monthly_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("one_time_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("metered", sa.Boolean(), nullable=False),
+        sa.Column("unit", sa.String(length=16), nullable=True),
+        sa.Column("unit_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("included_units", sa.BigInteger(), nullable=False),
+        sa.Column("max_quantity", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_plans")),
+        sa.UniqueConstraint("code", name=op.f("uq_billing_plans_code")),
+    )
+    op.create_table(
+        "billing_provisioning_actions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("service_id", sa.String(length=32), nullable=False),
+        sa.Column("action", sa.String(length=24), nullable=False),
+        sa.Column("provisioner", sa.String(length=40), nullable=False),
+        sa.Column("plan_code", sa.String(length=40), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_provisioning_actions")),
+    )
+    op.create_index(
+        op.f("ix_billing_provisioning_actions_service_id"),
+        "billing_provisioning_actions",
+        ["service_id"],
+        unique=False,
+    )
+    op.create_table(
+        "billing_statement_lines",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("transaction_id", sa.String(length=64), nullable=False),
+        sa.Column("booked_on", sa.Date(), nullable=False),
+        sa.Column("amount_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("payment_id", sa.String(length=32), nullable=True),
+        sa.Column("imported_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_statement_lines")),
+        sa.UniqueConstraint(
+            "source", "transaction_id", name=op.f("uq_billing_statement_lines_source")
+        ),
+    )
+    op.create_index(
+        op.f("ix_billing_statement_lines_status"),
+        "billing_statement_lines",
+        ["status"],
+        unique=False,
+    )
+    op.create_table(
+        "billing_tax_profiles",
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("updated_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("profile_ct", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_billing_tax_profiles")),
+    )
+    op.create_table(
+        "billing_usage",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("service_id", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("recorded_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_usage")),
+    )
+    op.create_index(
+        op.f("ix_billing_usage_customer_id"), "billing_usage", ["customer_id"], unique=False
+    )
+    op.create_index(op.f("ix_billing_usage_period"), "billing_usage", ["period"], unique=False)
+    op.create_index(
+        op.f("ix_billing_usage_service_id"), "billing_usage", ["service_id"], unique=False
+    )
+    op.create_table(
+        "billing_verify_windows",
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("expires_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_billing_verify_windows")),
+    )
+    op.create_table(
+        "billing_webhook_events",
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column("received_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_billing_webhook_events")),
+    )
+    op.create_table(
         "credentials",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("principal_kind", sa.String(length=16), nullable=False),
@@ -275,9 +458,149 @@ def upgrade() -> None:
         sa.Column("locked_until", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_throttle_counters")),
     )
+    op.create_table(
+        "billing_invoice_lines",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("invoice_id", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.String(length=32), nullable=True),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("net_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("sales_tax_row", sa.String(length=48), nullable=False),
+        sa.Column("sales_tax_rate", sa.String(length=12), nullable=False),
+        sa.Column("sales_tax_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("advance_tax_row", sa.String(length=48), nullable=True),
+        sa.Column("advance_tax_rate", sa.String(length=12), nullable=False),
+        sa.Column("advance_tax_base", sa.String(length=8), nullable=False),
+        sa.Column("advance_tax_base_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("advance_tax_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("total_paisa", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"],
+            ["billing_invoices.id"],
+            name=op.f("fk_billing_invoice_lines_invoice_id_billing_invoices"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_invoice_lines")),
+    )
+    op.create_index(
+        op.f("ix_billing_invoice_lines_invoice_id"),
+        "billing_invoice_lines",
+        ["invoice_id"],
+        unique=False,
+    )
+    op.create_table(
+        "billing_orders",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.String(length=24), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("plan_id", sa.String(length=32), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("service_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["billing_plans.id"], name=op.f("fk_billing_orders_plan_id_billing_plans")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_orders")),
+        sa.UniqueConstraint("number", name=op.f("uq_billing_orders_number")),
+    )
+    op.create_index(
+        op.f("ix_billing_orders_customer_id"), "billing_orders", ["customer_id"], unique=False
+    )
+    op.create_table(
+        "billing_payments",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("invoice_id", sa.String(length=32), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("amount_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("processor_session", sa.String(length=64), nullable=True),
+        sa.Column("processor_payment", sa.String(length=64), nullable=True),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("settled_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("recorded_by", sa.String(length=64), nullable=True),
+        sa.Column("details_ct", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"],
+            ["billing_invoices.id"],
+            name=op.f("fk_billing_payments_invoice_id_billing_invoices"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_payments")),
+        sa.UniqueConstraint(
+            "processor_session", name=op.f("uq_billing_payments_processor_session")
+        ),
+    )
+    op.create_index(
+        op.f("ix_billing_payments_customer_id"), "billing_payments", ["customer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_billing_payments_invoice_id"), "billing_payments", ["invoice_id"], unique=False
+    )
+    op.create_table(
+        "billing_services",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("order_id", sa.String(length=32), nullable=False),
+        sa.Column("plan_id", sa.String(length=32), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=True),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.Column("suspended_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("one_time_billed", sa.Boolean(), nullable=False),
+        sa.Column("site_ct", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["billing_plans.id"],
+            name=op.f("fk_billing_services_plan_id_billing_plans"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_services")),
+    )
+    op.create_index(
+        op.f("ix_billing_services_customer_id"), "billing_services", ["customer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_billing_services_status"), "billing_services", ["status"], unique=False
+    )
+    op.create_table(
+        "billing_refunds",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("payment_id", sa.String(length=32), nullable=False),
+        sa.Column("amount_paisa", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("processor_refund", sa.String(length=64), nullable=True),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["payment_id"],
+            ["billing_payments.id"],
+            name=op.f("fk_billing_refunds_payment_id_billing_payments"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_refunds")),
+    )
+    op.create_index(
+        op.f("ix_billing_refunds_customer_id"), "billing_refunds", ["customer_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_billing_refunds_customer_id"), table_name="billing_refunds")
+    op.drop_table("billing_refunds")
+    op.drop_index(op.f("ix_billing_services_status"), table_name="billing_services")
+    op.drop_index(op.f("ix_billing_services_customer_id"), table_name="billing_services")
+    op.drop_table("billing_services")
+    op.drop_index(op.f("ix_billing_payments_invoice_id"), table_name="billing_payments")
+    op.drop_index(op.f("ix_billing_payments_customer_id"), table_name="billing_payments")
+    op.drop_table("billing_payments")
+    op.drop_index(op.f("ix_billing_orders_customer_id"), table_name="billing_orders")
+    op.drop_table("billing_orders")
+    op.drop_index(op.f("ix_billing_invoice_lines_invoice_id"), table_name="billing_invoice_lines")
+    op.drop_table("billing_invoice_lines")
     op.drop_table("throttle_counters")
     op.drop_index(op.f("ix_staff_training_staff_id"), table_name="staff_training")
     op.drop_table("staff_training")
@@ -296,6 +619,31 @@ def downgrade() -> None:
     op.drop_table("erasure_ledger")
     op.drop_table("customers")
     op.drop_table("credentials")
+    op.drop_table("billing_webhook_events")
+    op.drop_table("billing_verify_windows")
+    op.drop_index(op.f("ix_billing_usage_service_id"), table_name="billing_usage")
+    op.drop_index(op.f("ix_billing_usage_period"), table_name="billing_usage")
+    op.drop_index(op.f("ix_billing_usage_customer_id"), table_name="billing_usage")
+    op.drop_table("billing_usage")
+    op.drop_table("billing_tax_profiles")
+    op.drop_index(op.f("ix_billing_statement_lines_status"), table_name="billing_statement_lines")
+    op.drop_table("billing_statement_lines")
+    op.drop_index(
+        op.f("ix_billing_provisioning_actions_service_id"),
+        table_name="billing_provisioning_actions",
+    )
+    op.drop_table("billing_provisioning_actions")
+    op.drop_table("billing_plans")
+    op.drop_index(op.f("ix_billing_invoices_status"), table_name="billing_invoices")
+    op.drop_index(op.f("ix_billing_invoices_issue_date"), table_name="billing_invoices")
+    op.drop_index(op.f("ix_billing_invoices_fiscal_year"), table_name="billing_invoices")
+    op.drop_index(op.f("ix_billing_invoices_customer_id"), table_name="billing_invoices")
+    op.drop_table("billing_invoices")
+    op.drop_table("billing_counters")
+    op.drop_index(op.f("ix_billing_certificates_customer_id"), table_name="billing_certificates")
+    op.drop_table("billing_certificates")
+    op.drop_index(op.f("ix_billing_cards_customer_id"), table_name="billing_cards")
+    op.drop_table("billing_cards")
     op.drop_index(op.f("ix_auth_sessions_principal_id"), table_name="auth_sessions")
     op.drop_table("auth_sessions")
     op.drop_index(op.f("ix_audit_notes_customer_id"), table_name="audit_notes")

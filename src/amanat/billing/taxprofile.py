@@ -1,0 +1,111 @@
+"""A customer's tax profile for s.236: filer status, ITGO listing, exemption certificate.
+
+Stored encrypted (``tax.profile``). Which advance tax rate applies is decided on the
+bill date: an exemption (government, diplomatic mission, or a Commissioner's certificate
+not yet expired) gives ``exempt``; else an ITGO listing under s.114B gives ``itgo``; else
+an inactive filer is ``non_filer`` (the standard row unless the table has its own);
+else ``standard``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from amanat.access.actor import Actor
+from amanat.access.guard import Access
+from amanat.audit import service as audit
+from amanat.audit.events import Event
+from amanat.billing.models import TaxProfile
+from amanat.billing.tax import Status
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
+
+T = "billing_tax_profiles"
+
+
+class Exemption(BaseModel):
+    kind: str = Field(pattern="^(government|diplomatic|certificate)$")
+    certificate_number: str | None = Field(None, max_length=40)
+    expires_on: date | None = None
+    checked_on: date
+
+
+class TaxProfileData(BaseModel):
+    filer_status: str = Field("unknown", pattern="^(active|inactive|unknown)$")
+    filer_checked_on: date | None = None
+    itgo_listed: bool = False
+    itgo_checked_on: date | None = None
+    exemption: Exemption | None = None
+
+
+def status_on(profile: TaxProfileData, day: date) -> Status:
+    exemption = profile.exemption
+    if exemption is not None:
+        if exemption.kind in ("government", "diplomatic"):
+            return "exempt"
+        if exemption.expires_on is not None and day <= exemption.expires_on:
+            return "exempt"
+    if profile.itgo_listed:
+        return "itgo"
+    if profile.filer_status == "inactive":
+        return "non_filer"
+    return "standard"
+
+
+def read_profile(uow: UnitOfWork, access: Access, customer_id: str) -> TaxProfileData:
+    """The stored profile (or the default: standard status) through an open access."""
+    row = uow.session.get(TaxProfile, customer_id)
+    if row is None:
+        return TaxProfileData()
+    raw = access.read(T, "profile_ct", customer_id, "tax.profile", row.profile_ct)
+    return TaxProfileData.model_validate_json(raw or "{}")
+
+
+def update_profile(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    actor: Actor,
+    customer_id: str,
+    changes: dict[str, Any],
+    reference: str | None = None,
+) -> TaxProfileData:
+    """Change a customer's tax profile (billing officer, purpose ``billing``).
+
+    Every change names the date it was checked (against FBR's Active Taxpayers List, an
+    ITGO, or the certificate). Records tax.profile_updated with the names of the fields
+    changed, never their values. Raises AccessDenied, pydantic ValidationError (422).
+    """
+    access = runtime.guard.open(
+        uow, actor, customer_id, "billing", reads={"tax.profile"}, writes={"tax.profile"},
+        reference=reference,
+    )  # fmt: skip
+    current = read_profile(uow, access, customer_id)
+    updated = TaxProfileData.model_validate({**current.model_dump(), **changes})
+    changed = sorted(k for k in changes if getattr(current, k) != getattr(updated, k))
+    ciphertext = access.write(
+        T, "profile_ct", customer_id, "tax.profile", updated.model_dump_json()
+    )
+    row = uow.session.get(TaxProfile, customer_id)
+    if row is None:
+        row = TaxProfile(
+            customer_id=customer_id, updated_at=runtime.clock.now(), profile_ct=ciphertext
+        )
+        uow.session.add(row)
+    else:
+        row.profile_ct = ciphertext
+        row.updated_at = runtime.clock.now()
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.TAX_PROFILE_UPDATED, actor, customer_id=customer_id,
+        purpose="billing", categories={"tax.profile"}, reference=reference,
+        details={"fields": changed},
+    )  # fmt: skip
+    return updated
+
+
+def profile_json(profile: TaxProfileData) -> dict[str, Any]:
+    return dict(json.loads(profile.model_dump_json()))
