@@ -10,16 +10,25 @@ from amanat import __version__
 from amanat.accounts import api as accounts_api
 from amanat.accounts import pages as accounts_pages
 from amanat.accounts import portal as accounts_portal
+from amanat.comms import pages as comms_pages
 from amanat.db.engine import is_reachable
 from amanat.policy import pages as policy_pages
 from amanat.runtime import Runtime
+from amanat.staff import pages as staff_pages
 from amanat.web.errors import install_error_handlers
 from amanat.web.logging import RequestLogMiddleware
 from amanat.web.security import SecurityHeadersMiddleware
 from amanat.web.templating import STATIC, make_templates
 
 # Each domain that serves HTTP adds its routers here (api.py and pages.py).
-ROUTERS = (policy_pages.router, accounts_api.router, accounts_pages.router, accounts_portal.router)
+ROUTERS = (
+    policy_pages.router,
+    accounts_api.router,
+    accounts_pages.router,
+    accounts_portal.router,
+    staff_pages.router,
+    comms_pages.router,
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from amanat.accounts.demo import seed_accounts
 from amanat.runtime import Runtime
 
 Seeder = Callable[[Runtime], list[str]]
 
-DEMO_SEEDERS: tuple[Seeder, ...] = ()
+DEMO_SEEDERS: tuple[Seeder, ...] = (seed_accounts,)
 
 
 def seed_demo(runtime: Runtime) -> list[str]:

@@ -1,0 +1,73 @@
+"""`amanat outbox list|show`: read the mail Amanat keeps until SMTP delivery is set up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Read the outbox of mail kept in the database (encrypted).", no_args_is_help=True
+)
+
+
+@app.command("list")
+def list_(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="How many, newest first.")
+    ] = 50,
+) -> None:
+    """List queued messages: id, time, kind, status, customer id (no content)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from amanat.cli import open_runtime, operator_errors
+    from amanat.comms import service
+
+    @operator_errors
+    def run() -> None:
+        runtime = open_runtime()
+        try:
+            with runtime.uow() as uow:
+                entries = service.list_outbox(uow, limit=limit)
+        finally:
+            runtime.close()
+        if not entries:
+            typer.echo("The outbox is empty.")
+            return
+        table = Table("id", "queued (UTC)", "kind", "status", "customer")
+        for e in entries:
+            table.add_row(
+                e.id, e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.status, e.customer_id
+            )
+        Console(width=160).print(table)
+
+    run()
+
+
+@app.command("show")
+def show(
+    message_id: Annotated[str, typer.Argument(help="The message id from `amanat outbox list`.")],
+) -> None:
+    """Decrypt and print one message (recorded in the audit log as an access)."""
+    from amanat.cli import open_runtime, operator_errors
+    from amanat.comms import service
+
+    @operator_errors
+    def run() -> None:
+        runtime = open_runtime()
+        try:
+            with runtime.uow() as uow:
+                view = service.show_message(uow, runtime, message_id.strip())
+                uow.commit()
+        finally:
+            runtime.close()
+        typer.echo(f"To: {view.recipient}")
+        typer.echo(f"Subject: {view.subject}")
+        typer.echo(
+            f"Queued: {view.entry.created_at.isoformat()} ({view.entry.kind}, {view.entry.status})"
+        )
+        typer.echo("")
+        typer.echo(view.body)
+
+    run()

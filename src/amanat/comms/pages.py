@@ -1,0 +1,35 @@
+"""The outbox in the staff console. The list shows no content; opening a message is a
+guarded read for the message's purpose, so staff see only what their role may (mail
+carrying sign-in links is for the operator's `amanat outbox show` alone)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from amanat.access.actor import Actor
+from amanat.accounts.deps import page_staff
+from amanat.accounts.web import render, runtime_of
+from amanat.comms import service
+
+router = APIRouter(include_in_schema=False)
+Staff = Annotated[Actor, Depends(page_staff)]
+
+
+@router.get("/staff/outbox", response_class=HTMLResponse)
+def outbox(request: Request, actor: Staff) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        entries = service.list_outbox(uow, limit=100)
+    return render(request, "staff/outbox.html", {"entries": entries})
+
+
+@router.get("/staff/outbox/{message_id}", response_class=HTMLResponse)
+def message(request: Request, actor: Staff, message_id: str) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        view = service.show_message(uow, runtime, message_id, actor=actor)
+        uow.commit()
+    return render(request, "staff/outbox_message.html", {"message": view})

@@ -1,0 +1,93 @@
+"""`amanat staff add|list|remove`: staff accounts for the operator."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Add, list and remove staff accounts.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    email: Annotated[
+        str, typer.Argument(help="The staff member's work e-mail (their sign-in name).")
+    ],
+    role: Annotated[str, typer.Option("--role", help="A staff role from the policy.")],
+) -> None:
+    """Create a staff account and print its single-use enrolment link (valid 7 days).
+
+    The staff member opens the link to set a password and enrol their authenticator app;
+    MFA is mandatory for every staff role.
+    """
+    from amanat.cli import open_runtime, operator_errors
+    from amanat.staff import service
+
+    @operator_errors
+    def run() -> None:
+        runtime = open_runtime()
+        try:
+            with runtime.uow() as uow:
+                added = service.add_staff(uow, runtime, email, role)
+                uow.commit()
+        finally:
+            runtime.close()
+        typer.echo(f"Staff member {added.id} added as {role}.")
+        typer.echo("Send them this single-use enrolment link (valid 7 days):")
+        typer.echo(added.enrolment_url)
+
+    run()
+
+
+@app.command("list")
+def list_(
+    removed: Annotated[bool, typer.Option("--removed", help="Include removed staff.")] = False,
+) -> None:
+    """List staff: number, id, role, status, sign-in name (an audited read)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from amanat.cli import open_runtime, operator_errors
+    from amanat.staff import service
+
+    @operator_errors
+    def run() -> None:
+        runtime = open_runtime()
+        try:
+            with runtime.uow() as uow:
+                views = service.list_staff(uow, runtime, include_removed=removed)
+                uow.commit()
+        finally:
+            runtime.close()
+        table = Table("#", "id", "role", "status", "e-mail", "enrolled")
+        for v in views:
+            enrolled = v.enrolled_at.strftime("%Y-%m-%d") if v.enrolled_at else "-"
+            table.add_row(str(v.number), v.id, v.role, v.status, v.email, enrolled)
+        Console().print(table)
+        if not views:
+            typer.echo("No staff yet; add one with `amanat staff add EMAIL --role ROLE`.")
+
+    run()
+
+
+@app.command("remove")
+def remove(
+    who: Annotated[str, typer.Argument(help="The staff member's e-mail or id.")],
+) -> None:
+    """Remove a staff member: every session, token and credential ends at once."""
+    from amanat.cli import open_runtime, operator_errors
+    from amanat.staff import service
+
+    @operator_errors
+    def run() -> None:
+        runtime = open_runtime()
+        try:
+            with runtime.uow() as uow:
+                staff_id = service.remove_staff(uow, runtime, who)
+                uow.commit()
+        finally:
+            runtime.close()
+        typer.echo(f"Staff member {staff_id} removed; their sessions and tokens have ended.")
+
+    run()
