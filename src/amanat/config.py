@@ -81,6 +81,25 @@ class Settings(BaseSettings):
         60, ge=1, description="...or when the last checkpoint is older than this many minutes."
     )
 
+    # Support desk (issue 6).
+    support_address: str = Field(
+        "support@example.pk", description="The address customers write to for support."
+    )
+    support_smtp_listen: str = Field(
+        "127.0.0.1:2525", description="host:port of the inbound support mail listener."
+    )
+    support_smtp_in_server: bool = Field(
+        False, description="Also run the inbound mail listener inside `amanat serve`."
+    )
+    support_first_response_minutes: dict[str, int] = Field(
+        {"urgent": 60, "high": 240, "normal": 480, "low": 1440},
+        description="First-response target per priority, in minutes.",
+    )
+    support_resolution_minutes: dict[str, int] = Field(
+        {"urgent": 480, "high": 1440, "normal": 4320, "low": 10080},
+        description="Resolution target per priority, in minutes.",
+    )
+
     @property
     def resolved_key_dir(self) -> Path:
         if self.key_dir is not None:

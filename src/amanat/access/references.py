@@ -29,6 +29,7 @@ ReferenceChecker = Callable[[Session, str, str], bool]
 REFERENCE_CHECKERS: tuple[tuple[str, str], ...] = (
     ("invoice", "amanat.billing.references:invoice_is_live"),
     ("order", "amanat.billing.references:order_is_live"),
+    ("ticket", "amanat.support.service:ticket_is_live"),
 )
 
 

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "amanat.vault.models",
     "amanat.access.models",
     "amanat.billing.models",
+    "amanat.support.models",
 )
 
 

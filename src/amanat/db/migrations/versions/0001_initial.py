@@ -449,6 +449,54 @@ def upgrade() -> None:
         op.f("ix_staff_training_staff_id"), "staff_training", ["staff_id"], unique=False
     )
     op.create_table(
+        "support_counters",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_support_counters")),
+    )
+    op.create_table(
+        "support_tickets",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("linked", sa.Boolean(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("collection_point", sa.String(length=32), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("priority", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("assignee_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "first_response_due_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("resolution_due_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_response_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("subject_ct", sa.LargeBinary(), nullable=False),
+        sa.Column("sender_ct", sa.LargeBinary(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_tickets")),
+        sa.UniqueConstraint("number", name=op.f("uq_support_tickets_number")),
+    )
+    op.create_index(
+        op.f("ix_support_tickets_assignee_id"), "support_tickets", ["assignee_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_support_tickets_category"), "support_tickets", ["category"], unique=False
+    )
+    op.create_index(
+        op.f("ix_support_tickets_created_at"), "support_tickets", ["created_at"], unique=False
+    )
+    op.create_index(
+        op.f("ix_support_tickets_customer_id"), "support_tickets", ["customer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_support_tickets_priority"), "support_tickets", ["priority"], unique=False
+    )
+    op.create_index(op.f("ix_support_tickets_status"), "support_tickets", ["status"], unique=False)
+    op.create_table(
         "throttle_counters",
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("consecutive", sa.Integer(), nullable=False),
@@ -568,6 +616,37 @@ def upgrade() -> None:
         op.f("ix_billing_services_status"), "billing_services", ["status"], unique=False
     )
     op.create_table(
+        "support_messages",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("ticket_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("author_kind", sa.String(length=16), nullable=False),
+        sa.Column("author_id", sa.String(length=32), nullable=True),
+        sa.Column("internal", sa.Boolean(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("collection_point", sa.String(length=32), nullable=False),
+        sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cards_redacted", sa.Integer(), nullable=False),
+        sa.Column("codes_redacted", sa.Integer(), nullable=False),
+        sa.Column("body_ct", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["support_tickets.id"],
+            name=op.f("fk_support_messages_ticket_id_support_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_messages")),
+    )
+    op.create_index(
+        op.f("ix_support_messages_created_at"), "support_messages", ["created_at"], unique=False
+    )
+    op.create_index(
+        op.f("ix_support_messages_customer_id"), "support_messages", ["customer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_support_messages_ticket_id"), "support_messages", ["ticket_id"], unique=False
+    )
+    op.create_table(
         "billing_refunds",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
@@ -586,11 +665,47 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_billing_refunds_customer_id"), "billing_refunds", ["customer_id"], unique=False
     )
+    op.create_table(
+        "support_attachments",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("message_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("content_type", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("filename_ct", sa.LargeBinary(), nullable=False),
+        sa.Column("content_ct", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["support_messages.id"],
+            name=op.f("fk_support_attachments_message_id_support_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_attachments")),
+    )
+    op.create_index(
+        op.f("ix_support_attachments_customer_id"),
+        "support_attachments",
+        ["customer_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_support_attachments_message_id"),
+        "support_attachments",
+        ["message_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_support_attachments_message_id"), table_name="support_attachments")
+    op.drop_index(op.f("ix_support_attachments_customer_id"), table_name="support_attachments")
+    op.drop_table("support_attachments")
     op.drop_index(op.f("ix_billing_refunds_customer_id"), table_name="billing_refunds")
     op.drop_table("billing_refunds")
+    op.drop_index(op.f("ix_support_messages_ticket_id"), table_name="support_messages")
+    op.drop_index(op.f("ix_support_messages_customer_id"), table_name="support_messages")
+    op.drop_index(op.f("ix_support_messages_created_at"), table_name="support_messages")
+    op.drop_table("support_messages")
     op.drop_index(op.f("ix_billing_services_status"), table_name="billing_services")
     op.drop_index(op.f("ix_billing_services_customer_id"), table_name="billing_services")
     op.drop_table("billing_services")
@@ -602,6 +717,14 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_billing_invoice_lines_invoice_id"), table_name="billing_invoice_lines")
     op.drop_table("billing_invoice_lines")
     op.drop_table("throttle_counters")
+    op.drop_index(op.f("ix_support_tickets_status"), table_name="support_tickets")
+    op.drop_index(op.f("ix_support_tickets_priority"), table_name="support_tickets")
+    op.drop_index(op.f("ix_support_tickets_customer_id"), table_name="support_tickets")
+    op.drop_index(op.f("ix_support_tickets_created_at"), table_name="support_tickets")
+    op.drop_index(op.f("ix_support_tickets_category"), table_name="support_tickets")
+    op.drop_index(op.f("ix_support_tickets_assignee_id"), table_name="support_tickets")
+    op.drop_table("support_tickets")
+    op.drop_table("support_counters")
     op.drop_index(op.f("ix_staff_training_staff_id"), table_name="staff_training")
     op.drop_table("staff_training")
     op.drop_table("staff_members")
