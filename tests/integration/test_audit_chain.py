@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -170,3 +173,46 @@ def test_export_is_verifiable_by_a_third_party_with_hashlib_and_json(runtime: Ru
     assert [c["seq"] for c in checkpoints] == [1, 4]
     assert all(c["public_key"] and len(c["signature"]) == 128 for c in checkpoints)
     assert list(export_lines(runtime.engine, date(2999, 1, 1), signer.public_key_hex)) == []
+
+
+WRITERS, PER_WRITER = 8, 25
+
+
+def _write_events(data_dir: str, database_url: str | None, count: int) -> None:
+    """One writer (a thread on SQLite, a process of its own on PostgreSQL)."""
+    from amanat.runtime import build_runtime
+
+    runtime = build_runtime(
+        Settings(
+            environment="test",
+            data_dir=data_dir,
+            database_url=database_url,
+            audit_checkpoint_every=CHECKPOINT_EVERY,
+        )
+    )
+    try:
+        append(runtime, count)
+    finally:
+        runtime.close()
+
+
+def test_eight_concurrent_writers_keep_the_chain_linear(runtime: Runtime) -> None:
+    settings = runtime.settings
+    args = (str(settings.data_dir), settings.database_url, PER_WRITER)
+    if runtime.engine.dialect.name == "sqlite":
+        threads = [
+            threading.Thread(target=append, args=(runtime, PER_WRITER)) for _ in range(WRITERS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(WRITERS, mp_context=context) as pool:
+            for future in [pool.submit(_write_events, *args) for _ in range(WRITERS)]:
+                future.result()
+    report = verify(runtime)
+    assert report.intact, report.problem
+    assert report.events == WRITERS * PER_WRITER
+    assert report.checkpoints >= WRITERS * PER_WRITER // CHECKPOINT_EVERY
