@@ -35,12 +35,14 @@ def list_(
         if not entries:
             typer.echo("The outbox is empty.")
             return
-        table = Table("id", "queued (UTC)", "kind", "status", "customer")
+        table = Table("queued (UTC)", "kind", "status")
+        table.add_column("id", overflow="fold")
+        table.add_column("customer", overflow="fold")
         for e in entries:
             table.add_row(
-                e.id, e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.status, e.customer_id
+                e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.status, e.id, e.customer_id
             )
-        Console(width=160).print(table)
+        Console().print(table)
 
     run()
 

@@ -60,10 +60,13 @@ def list_(
                 uow.commit()
         finally:
             runtime.close()
-        table = Table("#", "id", "role", "status", "e-mail", "enrolled")
+        table = Table("#", "role", "status", "enrolled")
+        # Ids and addresses are folded, never cut: an operator copies them.
+        table.add_column("e-mail", overflow="fold")
+        table.add_column("id", overflow="fold")
         for v in views:
             enrolled = v.enrolled_at.strftime("%Y-%m-%d") if v.enrolled_at else "-"
-            table.add_row(str(v.number), v.id, v.role, v.status, v.email, enrolled)
+            table.add_row(str(v.number), v.role, v.status, enrolled, v.email, v.id)
         Console().print(table)
         if not views:
             typer.echo("No staff yet; add one with `amanat staff add EMAIL --role ROLE`.")

@@ -1,0 +1,116 @@
+"""Throttling: growing delays, a temporary lock, a hard lock at 100 that only a reset opens;
+counted in the database, or in Redis when configured (every worker sees the same count)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import redis
+
+from amanat.accounts.throttle import (
+    HARD_LOCK_AT,
+    LOCK_FOR,
+    NET_LIMIT,
+    DatabaseThrottleStore,
+    Throttle,
+    ThrottleStore,
+)
+
+REDIS_URL = os.environ.get("AMANAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _redis_store() -> ThrottleStore:
+    from amanat.accounts.redis_throttle import RedisThrottleStore
+
+    try:
+        store = RedisThrottleStore.for_url(REDIS_URL)
+        store.client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but Redis at {REDIS_URL} is unreachable: {exc}")
+        pytest.skip(f"Redis unreachable ({exc})")
+    return store
+
+
+@pytest.fixture(params=["database", "redis"])
+def throttle(request: pytest.FixtureRequest) -> Throttle:
+    if request.param == "redis":
+        return Throttle(_redis_store())
+    return Throttle(DatabaseThrottleStore())
+
+
+def test_delays_grow_then_lock_then_hard_lock_until_reset(runtime: Any, throttle: Throttle) -> None:
+    account, network = f"acct:test:{uuid.uuid4().hex}", f"net:{uuid.uuid4().hex}"
+    now = START
+    waits: list[int] = []
+    with runtime.uow() as uow:
+        for attempt in range(1, HARD_LOCK_AT + 1):
+            refusal = throttle.refusal(uow, now, [account])
+            if refusal is not None:
+                waits.append(refusal.retry_after_seconds)
+                assert not refusal.needs_reset
+                now += timedelta(seconds=refusal.retry_after_seconds)
+                assert throttle.refusal(uow, now, [account]) is None
+            result = throttle.record_failure(uow, now, account, f"{network}:{attempt}")
+            assert result.account_locked == (attempt == 10)
+            assert result.hard_locked == (attempt == HARD_LOCK_AT)
+        # No delay for the first three failures; 2, 4, ... seconds; then 15-minute locks.
+        assert waits[:6] == [2, 4, 8, 16, 32, 64]
+        assert all(w == int(LOCK_FOR.total_seconds()) for w in waits[6:])
+        later = now + timedelta(days=30)
+        refusal = throttle.refusal(uow, later, [account])
+        assert refusal is not None and refusal.needs_reset
+        assert "reset your password" in refusal.error().message
+        throttle.clear(uow, account)
+        assert throttle.refusal(uow, later, [account]) is None
+        uow.commit()
+
+
+def test_success_clears_the_consecutive_count(runtime: Any, throttle: Throttle) -> None:
+    account, network = f"acct:test:{uuid.uuid4().hex}", f"net:{uuid.uuid4().hex}"
+    with runtime.uow() as uow:
+        for _ in range(3):
+            throttle.record_failure(uow, START, account, network)
+        assert throttle.consecutive(uow, account) == 3
+        throttle.record_success(uow, account)
+        assert throttle.consecutive(uow, account) == 0
+        uow.commit()
+
+
+def test_one_network_address_is_locked_after_50_failures_in_15_minutes(
+    runtime: Any, throttle: Throttle
+) -> None:
+    network = f"net:{uuid.uuid4().hex}"
+    with runtime.uow() as uow:
+        for i in range(NET_LIMIT):
+            result = throttle.record_failure(
+                uow, START, f"acct:test:{i}:{uuid.uuid4().hex}", network
+            )
+        assert result.network_locked
+        assert throttle.refusal(uow, START, [f"acct:other:{uuid.uuid4().hex}", network]) is not None
+        assert throttle.refusal(uow, START + LOCK_FOR, [network]) is None
+        uow.commit()
+
+
+def test_the_count_is_shared_between_separate_store_instances(
+    runtime: Any, throttle: Throttle
+) -> None:
+    """Two workers = two store objects over the same database or Redis: one count."""
+    account, network = f"acct:test:{uuid.uuid4().hex}", f"net:{uuid.uuid4().hex}"
+    other = Throttle(
+        type(throttle.store)()
+        if isinstance(throttle.store, DatabaseThrottleStore)
+        else _redis_store()
+    )
+    with runtime.uow() as uow:
+        throttle.record_failure(uow, START, account, network)
+        uow.commit()
+    with runtime.uow() as uow:
+        other.record_failure(uow, START, account, network)
+        assert throttle.consecutive(uow, account) == 2
+        uow.commit()
