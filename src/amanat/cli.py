@@ -17,6 +17,7 @@ from amanat.core.logging import configure_logging
 from amanat.policy import cli as policy_cli
 from amanat.policy.loader import PolicyInvalid
 from amanat.runtime import Runtime, build_runtime
+from amanat.vault import cli as vault_cli
 
 app = typer.Typer(
     help="Amanat: the customer data platform that keeps its privacy policy's promises.",
@@ -26,6 +27,7 @@ app = typer.Typer(
 
 SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (
     ("policy", policy_cli.app),
+    ("keys", vault_cli.app),
     ("audit", audit_cli.app),
 )
 for _name, _sub in SUB_APPS:

@@ -20,18 +20,18 @@ import hmac
 import os
 import secrets
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from amanat.config import Settings
 from amanat.core.clock import Clock
 from amanat.core.errors import ConfigError
-from amanat.db.engine import make_engine
 from amanat.vault.api import FieldTampered, KeyDestroyed, UnknownKey, VaultError
 from amanat.vault.cache import ExpiringCache
 from amanat.vault.keystore import KeyStore
@@ -83,6 +83,7 @@ class Vault:
         self.master = master
         self.clock = clock
         self.passwords = passwords
+        self.cache_seconds = cache_seconds
         self._by_id: ExpiringCache[int, _KeyEntry] = ExpiringCache(cache_entries, cache_seconds)
         self._active: ExpiringCache[str, _KeyEntry] = ExpiringCache(cache_entries, cache_seconds)
         self._derived: dict[bytes, bytes] = {}
@@ -107,7 +108,7 @@ class Vault:
         else:
             master = FileMasterKeys(settings.resolved_key_dir / "master.key", clock)
         return cls(
-            KeyStore(make_engine(url)),
+            KeyStore(url),
             master,
             clock,
             Passwords(
@@ -117,7 +118,7 @@ class Vault:
         )
 
     def close(self) -> None:
-        self.keystore.engine.dispose()
+        self.keystore.dispose()
 
     # -- fields -------------------------------------------------------------------------
 
@@ -232,6 +233,10 @@ class Vault:
         self._active.discard(customer_id)
         self._by_id.discard_where(lambda entry: entry[0] == customer_id)
 
+    def evict_key(self, key_id: int) -> None:
+        self._by_id.discard(key_id)
+        self._active.discard_where(lambda entry: entry[2][1:] == key_id.to_bytes(4, "big"))
+
     def clear_cache(self) -> None:
         self._active.clear()
         self._by_id.clear()
@@ -298,6 +303,41 @@ class Vault:
                     )
                 self.new_data_key(customer_id)
         raise VaultError("A data key could not be made; try again.")  # pragma: no cover
+
+    def active_key_id(self, customer_id: str) -> int:
+        """The id of the key new values of this owner are encrypted under (made if none)."""
+        entry = self._active.get(customer_id) or self._load_active(customer_id)
+        return int.from_bytes(entry[2][1:], "big")
+
+    def create_keys(self, customer_ids: Sequence[str]) -> None:
+        """Make first data keys for many new owners in one key-store transaction.
+
+        For bulk onboarding and imports; owners that already have a key, or were erased,
+        are left alone (they are made one at a time, which skips them).
+        """
+        self._check()
+        now = self.clock.now()
+        rows: list[dict[str, object]] = []
+        for customer_id in customer_ids:
+            dek = os.urandom(32)
+            key_id = secrets.randbelow(_MAX_KEY_ID) + 1
+            version, wrapped = self.master.wrap(dek, dek_aad(customer_id, key_id))
+            rows.append(
+                {
+                    "key_id": key_id,
+                    "customer_id": customer_id,
+                    "generation": 1,
+                    "master_version": version,
+                    "wrapped": wrapped,
+                    "created_at": now,
+                    "retired_at": None,
+                }
+            )
+        try:
+            self.keystore.insert_keys_bulk(rows)
+        except IntegrityError:
+            for customer_id in customer_ids:
+                self.active_key_id(customer_id)
 
     def new_data_key(self, customer_id: str, *, generation: int | None = None) -> int | None:
         """Make and store a data key; with ``generation`` retire the older ones (rotation).

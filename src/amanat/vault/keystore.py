@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -26,7 +27,9 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     bindparam,
+    create_engine,
     delete,
+    event,
     func,
     insert,
     inspect,
@@ -37,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 
 from amanat.core.errors import ConfigError
 from amanat.db.base import UTCDateTime
+from amanat.db.engine import make_engine
 
 metadata = MetaData()
 
@@ -72,7 +76,15 @@ erasures = Table(
     Column("erased_at", UTCDateTime, nullable=False),
 )
 
-TABLES = ("data_keys", "root_keys", "erasures")
+# A running rotation that must finish before another starts (resumable after a crash).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+)
+
+TABLES = ("data_keys", "root_keys", "erasures", "jobs")
 
 
 @dataclass(frozen=True)
@@ -88,8 +100,16 @@ class DataKeyRow:
 class KeyStore:
     """Reads and writes of the key store; each method is its own short transaction."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, url: str) -> None:
+        # Writes take SQLite's write lock at BEGIN (no upgrade deadlocks); reads run in
+        # WAL snapshots without a lock, so a long rotation never starves a server's reads.
+        self.engine = make_engine(url)
+        self.reader = _make_reader(url) if url.startswith("sqlite") else self.engine
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
 
     # -- schema -------------------------------------------------------------------------
 
@@ -100,7 +120,7 @@ class KeyStore:
         return not set(TABLES) <= existing
 
     def check_schema(self) -> None:
-        existing = set(inspect(self.engine).get_table_names())
+        existing = set(inspect(self.reader).get_table_names())
         if not set(TABLES) <= existing:
             raise ConfigError(
                 f"The key store at {self.where} is not set up; run `amanat init` (or restore "
@@ -114,13 +134,13 @@ class KeyStore:
     # -- data keys ----------------------------------------------------------------------
 
     def key_by_id(self, key_id: int) -> DataKeyRow | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(data_keys).where(data_keys.c.key_id == key_id)).first()
         return None if row is None else _row(row)
 
     def active_key(self, customer_id: str) -> DataKeyRow | None:
         """The customer's newest generation that is not retired."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(data_keys)
                 .where(data_keys.c.customer_id == customer_id, data_keys.c.retired_at.is_(None))
@@ -130,7 +150,7 @@ class KeyStore:
         return None if row is None else _row(row)
 
     def keys_of(self, customer_id: str) -> list[DataKeyRow]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(data_keys)
                 .where(data_keys.c.customer_id == customer_id)
@@ -186,6 +206,16 @@ class KeyStore:
             return False
         return True
 
+    def insert_keys_bulk(self, rows: Sequence[dict[str, object]]) -> None:
+        """Insert many first-generation keys in one transaction (bulk onboarding, imports).
+
+        Raises IntegrityError if any id or customer is taken; the caller retries with fresh
+        ids or falls back to one at a time.
+        """
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(data_keys), list(rows))
+
     def delete_keys(self, key_ids: Iterable[int]) -> int:
         ids = list(key_ids)
         if not ids:
@@ -196,7 +226,7 @@ class KeyStore:
     # -- erasure ledger -----------------------------------------------------------------
 
     def is_erased(self, customer_id: str) -> bool:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return (
                 conn.execute(
                     select(erasures.c.customer_id).where(erasures.c.customer_id == customer_id)
@@ -219,13 +249,13 @@ class KeyStore:
             ).rowcount
 
     def ledger(self) -> dict[str, datetime]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return {r.customer_id: r.erased_at for r in conn.execute(select(erasures)).all()}
 
     # -- root keys ----------------------------------------------------------------------
 
     def root_key(self, name: str) -> tuple[int, bytes] | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(root_keys).where(root_keys.c.name == name)).first()
         return None if row is None else (row.master_version, row.wrapped)
 
@@ -247,7 +277,7 @@ class KeyStore:
 
     def wrapped_counts(self) -> dict[int, int]:
         """How many data keys each master version wraps."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(data_keys.c.master_version, func.count()).group_by(
                     data_keys.c.master_version
@@ -257,7 +287,7 @@ class KeyStore:
 
     def key_stats(self) -> tuple[int, int, datetime | None]:
         """(active keys, retired keys, oldest active key's creation time)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             active = conn.execute(
                 select(func.count()).where(data_keys.c.retired_at.is_(None))
             ).scalar_one()
@@ -272,15 +302,88 @@ class KeyStore:
             ).scalar_one()
         return int(active), int(retired), oldest
 
-    def keys_not_under(self, version: int, limit: int) -> Sequence[DataKeyRow]:
-        with self.engine.connect() as conn:
+    def keys_below(self, version: int, after_key_id: int, limit: int) -> Sequence[DataKeyRow]:
+        """Keys wrapped under a master version older than ``version``, in key id order."""
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(data_keys)
-                .where(data_keys.c.master_version != version)
+                .where(data_keys.c.master_version < version, data_keys.c.key_id > after_key_id)
                 .order_by(data_keys.c.key_id)
                 .limit(limit)
             ).all()
         return [_row(r) for r in rows]
+
+    def count_below(self, version: int) -> int:
+        with self.reader.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).where(data_keys.c.master_version < version)
+                ).scalar_one()
+            )
+
+    def owners_needing_new_keys(self, started: datetime, after: str, limit: int) -> list[str]:
+        """Owners whose active key predates ``started`` (customer-key rotation, phase 1)."""
+        with self.reader.connect() as conn:
+            return list(
+                conn.execute(
+                    select(data_keys.c.customer_id)
+                    .where(
+                        data_keys.c.retired_at.is_(None),
+                        data_keys.c.created_at < started,
+                        data_keys.c.customer_id > after,
+                    )
+                    .order_by(data_keys.c.customer_id)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def retired_keys(self) -> list[tuple[int, datetime]]:
+        with self.reader.connect() as conn:
+            rows = conn.execute(
+                select(data_keys.c.key_id, data_keys.c.retired_at).where(
+                    data_keys.c.retired_at.is_not(None)
+                )
+            ).all()
+        return [(int(k), r) for k, r in rows]
+
+    def active_key_ids(self, customer_ids: Iterable[str]) -> dict[str, int]:
+        ids = list(set(customer_ids))
+        found: dict[str, int] = {}
+        with self.reader.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(data_keys.c.customer_id, data_keys.c.key_id, data_keys.c.generation)
+                    .where(
+                        data_keys.c.customer_id.in_(ids[start : start + 500]),
+                        data_keys.c.retired_at.is_(None),
+                    )
+                    .order_by(data_keys.c.generation)
+                ).all()
+                for customer_id, key_id, _ in rows:
+                    found[str(customer_id)] = int(key_id)  # newest generation wins
+        return found
+
+    # -- rotation jobs ------------------------------------------------------------------
+
+    def job(self, name: str) -> datetime | None:
+        """When the unfinished job ``name`` started, or None if there is none."""
+        with self.reader.connect() as conn:
+            return conn.execute(select(jobs.c.started_at).where(jobs.c.name == name)).scalar()
+
+    def start_job(self, name: str, now: datetime) -> datetime:
+        """Start ``name`` unless it is already running; returns its start time."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(jobs).values(name=name, started_at=now))
+        except IntegrityError:
+            pass
+        started = self.job(name)
+        assert started is not None
+        return started
+
+    def finish_job(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(jobs).where(jobs.c.name == name))
 
     def rewrap(self, changes: Sequence[tuple[int, int, int, bytes]]) -> int:
         """Apply (key_id, old version, new version, wrapped); skips rows changed meanwhile."""
@@ -298,11 +401,9 @@ class KeyStore:
             )
             return int(result.rowcount)
 
-    def root_keys_not_under(self, version: int) -> list[tuple[str, int, bytes]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(root_keys).where(root_keys.c.master_version != version)
-            ).all()
+    def root_keys_below(self, version: int) -> list[tuple[str, int, bytes]]:
+        with self.reader.connect() as conn:
+            rows = conn.execute(select(root_keys).where(root_keys.c.master_version < version)).all()
         return [(r.name, r.master_version, r.wrapped) for r in rows]
 
     def rewrap_root(self, name: str, old: int, new: int, wrapped: bytes) -> None:
@@ -312,6 +413,19 @@ class KeyStore:
                 .where(root_keys.c.name == name, root_keys.c.master_version == old)
                 .values(master_version=new, wrapped=wrapped)
             )
+
+
+def _make_reader(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
 
 
 def _row(row: object) -> DataKeyRow:
