@@ -13,7 +13,7 @@ import json
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from amanat.access.actor import Actor
 from amanat.access.guard import Access
@@ -21,6 +21,7 @@ from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing.models import TaxProfile
 from amanat.billing.tax import Status
+from amanat.core.errors import Invalid
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 
@@ -77,14 +78,20 @@ def update_profile(
 
     Every change names the date it was checked (against FBR's Active Taxpayers List, an
     ITGO, or the certificate). Records tax.profile_updated with the names of the fields
-    changed, never their values. Raises AccessDenied, pydantic ValidationError (422).
+    changed, never their values. Raises AccessDenied, Invalid.
     """
     access = runtime.guard.open(
         uow, actor, customer_id, "billing", reads={"tax.profile"}, writes={"tax.profile"},
         reference=reference,
     )  # fmt: skip
     current = read_profile(uow, access, customer_id)
-    updated = TaxProfileData.model_validate({**current.model_dump(), **changes})
+    try:
+        updated = TaxProfileData.model_validate({**current.model_dump(), **changes})
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in e["loc"]): str(e["msg"]) for e in exc.errors()}
+        raise Invalid(
+            "Some tax profile fields need fixing; see each field.", fields=fields
+        ) from exc
     changed = sorted(k for k in changes if getattr(current, k) != getattr(updated, k))
     ciphertext = access.write(
         T, "profile_ct", customer_id, "tax.profile", updated.model_dump_json()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -44,7 +45,12 @@ class Deliverer:
         self._cv = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="psp-webhooks", daemon=True)
-        self._client = httpx.Client(timeout=10.0, verify=config.verify)
+        verify: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=config.verify)
+            if isinstance(config.verify, str)
+            else config.verify
+        )
+        self._client = httpx.Client(timeout=10.0, verify=verify)
 
     def start(self) -> None:
         self._thread.start()

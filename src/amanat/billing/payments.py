@@ -1,0 +1,420 @@
+"""Payments (purpose ``billing``): cards through the processor's hosted page and webhooks,
+payments recorded by billing officers, refunds, and each customer's payment history.
+
+Amanat never sees a card number. It keeps, of a card, only what the processor's webhook
+reports: token, brand, last four digits, expiry month and year (``billing.payment_token``,
+encrypted). Every webhook is applied at most once, keyed by its event id; events that
+arrive late (a ``pending`` after the ``succeeded``) never move a payment backwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from amanat.access.actor import Actor
+from amanat.audit import service as audit
+from amanat.audit.events import Event
+from amanat.billing import orders
+from amanat.billing.context import billing_context
+from amanat.billing.fiscal import business_date
+from amanat.billing.invoicing import find_invoice, get_invoice
+from amanat.billing.models import Invoice, Payment, PaymentCard, Refund, Service, WebhookEvent
+from amanat.billing.processor import WebhookRejected
+from amanat.core.errors import Conflict, Invalid, NotFound, Unavailable
+from amanat.db.base import new_id
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
+
+METHODS = ("bank_transfer", "bill_payment", "cash")
+EVENT_TYPES = ("payment.pending", "payment.succeeded", "payment.failed", "refund.succeeded")
+BRANDS = ("visa", "mastercard", "amex", "discover", "jcb", "unionpay", "diners", "unknown")
+WEBHOOK_ACTOR = Actor.system("payments")
+
+
+@dataclass(frozen=True)
+class Started:
+    payment_id: str
+    url: str
+
+
+def start_card_payment(uow: UnitOfWork, runtime: Runtime, actor: Actor, invoice_id: str) -> Started:
+    """Open a checkout on the processor for the invoice's balance; the payer goes to ``url``.
+
+    Callers: the customer (their own invoice). Records billing.payment_started. Raises
+    NotFound, Conflict (nothing to pay), Unavailable (no processor, or it is down).
+    """
+    invoice = get_invoice(uow, invoice_id, actor.id if actor.kind == "customer" else None)
+    if invoice.kind != "invoice" or invoice.balance_paisa <= 0:
+        raise Conflict("This invoice has nothing left to pay.")
+    processor = billing_context(runtime).processor
+    if processor is None:
+        raise Unavailable(
+            "Card payments are not set up here; pay by bank transfer or bill payment with "
+            f"reference {invoice.payment_reference}."
+        )
+    base = runtime.settings.resolved_public_url
+    checkout = processor.create_checkout(
+        amount_paisa=invoice.balance_paisa, reference=invoice.id,
+        description=f"Invoice {invoice.number}",
+        success_url=f"{base}/billing/invoices/{invoice.id}", cancel_url=f"{base}/billing/invoices/{invoice.id}",
+    )  # fmt: skip
+    payment = Payment(
+        id=new_id(), customer_id=invoice.customer_id, invoice_id=invoice.id, method="card",
+        status="initiated", amount_paisa=invoice.balance_paisa, refunded_paisa=0,
+        processor_session=checkout.session_id, created_at=runtime.clock.now(),
+    )  # fmt: skip
+    uow.session.add(payment)
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.BILLING_PAYMENT_STARTED, actor, customer_id=invoice.customer_id,
+        purpose="billing", reference=invoice.number, details={"payment": payment.id, "invoice": invoice.id},
+    )  # fmt: skip
+    return Started(payment.id, checkout.url)
+
+
+def _reject(uow: UnitOfWork, runtime: Runtime, reason: str, message: str) -> WebhookRejected:
+    """Undo the caller's work, then record the refusal in a transaction of its own.
+
+    The caller's transaction is rolled back first: nothing of a refused webhook is
+    applied, and (on SQLite) its write lock is released for the refusal's record.
+    """
+    uow.rollback()
+    with UnitOfWork(runtime.session_factory) as own:
+        audit.record(
+            own, runtime.clock, Event.BILLING_WEBHOOK_REJECTED, WEBHOOK_ACTOR,
+            outcome="denied", details={"reason": reason},
+        )  # fmt: skip
+        own.commit()
+    return WebhookRejected(message, reason)
+
+
+def handle_webhook(uow: UnitOfWork, runtime: Runtime, headers: dict[str, str], body: bytes) -> str:
+    """Verify and apply one processor event; returns "applied", "ignored" or "duplicate".
+
+    Caller: the webhook endpoint (Amanat's payments job acts). Records
+    billing.webhook_applied (and billing.payment_received / payment_failed /
+    invoice_paid / refund_issued as they happen); a refused webhook records
+    billing.webhook_rejected and raises WebhookRejected (bad or missing signature, stale
+    timestamp, unknown event type or payment, mismatched amount or reference).
+    """
+    processor = billing_context(runtime).processor
+    if processor is None:
+        raise Unavailable("Card payments are not set up; no webhooks are accepted.")
+    try:
+        event = processor.parse_webhook(headers, body, runtime.clock.now())
+    except WebhookRejected as exc:
+        raise _reject(uow, runtime, exc.reason, exc.message) from exc
+    if event.type not in EVENT_TYPES:
+        raise _reject(
+            uow, runtime, "unknown_event", f"Amanat does not handle '{event.type[:40]}' events."
+        )
+    if uow.session.get(WebhookEvent, event.id[:64]) is not None:
+        return "duplicate"
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(
+                WebhookEvent(
+                    event_id=event.id[:64],
+                    type=event.type,
+                    received_at=runtime.clock.now(),
+                    outcome="applying",
+                )
+            )
+    except IntegrityError:
+        return "duplicate"  # the same event, delivered twice at once: the other copy applies it
+    if event.type == "refund.succeeded":
+        outcome = _apply_refund(uow, runtime, event.data)
+    else:
+        outcome = _apply_payment(uow, runtime, event.type, event.data)
+    recorded = uow.session.get(WebhookEvent, event.id[:64])
+    assert recorded is not None
+    recorded.outcome = outcome
+    audit.record(
+        uow, runtime.clock, Event.BILLING_WEBHOOK_APPLIED, WEBHOOK_ACTOR,
+        details={"event": event.id[:64], "type": event.type, "outcome": outcome},
+    )  # fmt: skip
+    return outcome
+
+
+def _apply_payment(uow: UnitOfWork, runtime: Runtime, kind: str, data: dict[str, Any]) -> str:
+    payment = uow.session.scalar(
+        select(Payment).where(Payment.processor_session == str(data.get("session")))
+    )
+    if payment is None:
+        raise _reject(
+            uow, runtime, "unknown_payment", "The webhook names a payment Amanat did not start."
+        )
+    if (
+        data.get("amount") != payment.amount_paisa
+        or data.get("currency") != "PKR"
+        or data.get("reference") != payment.invoice_id
+    ):
+        raise _reject(
+            uow,
+            runtime,
+            "amount_mismatch",
+            "The webhook's amount or reference does not match the payment.",
+        )
+    if kind == "payment.pending":
+        if payment.status == "initiated":
+            payment.status = "pending"
+            return "applied"
+        return "ignored"  # a late 'pending' never undoes an outcome
+    if payment.status in ("succeeded",):
+        return "ignored"
+    invoice = get_invoice(uow, payment.invoice_id)
+    if kind == "payment.failed":
+        if payment.status == "failed":
+            return "ignored"
+        payment.status = "failed"
+        audit.record(
+            uow, runtime.clock, Event.BILLING_PAYMENT_FAILED, WEBHOOK_ACTOR, customer_id=payment.customer_id,
+            purpose="billing", reference=invoice.number,
+            details={"payment": payment.id, "reason": str(data.get("failure_reason") or "")[:40]},
+        )  # fmt: skip
+        return "applied"
+    payment.status = "succeeded"
+    payment.processor_payment = str(data.get("payment"))[:64]
+    payment.settled_at = runtime.clock.now()
+    _keep_card(uow, runtime, payment, data.get("card"), invoice)
+    audit.record(
+        uow, runtime.clock, Event.BILLING_PAYMENT_RECEIVED, WEBHOOK_ACTOR, customer_id=payment.customer_id,
+        purpose="billing", reference=invoice.number, details={"payment": payment.id, "method": "card"},
+    )  # fmt: skip
+    _settle(uow, runtime, invoice, payment.amount_paisa)
+    return "applied"
+
+
+def _keep_card(
+    uow: UnitOfWork, runtime: Runtime, payment: Payment, card: Any, invoice: Invoice
+) -> None:
+    """Keep token, brand, last four and expiry; anything else the processor sent is dropped."""
+    if not isinstance(card, dict):
+        return
+    kept = {
+        "token": str(card.get("token", ""))[:64],
+        "brand": card.get("brand") if card.get("brand") in BRANDS else "unknown",
+        "last4": str(card.get("last4", ""))
+        if re.fullmatch(r"\d{4}", str(card.get("last4", "")))
+        else "",
+        "exp_month": int(card.get("exp_month") or 0),
+        "exp_year": int(card.get("exp_year") or 0),
+    }
+    if not kept["token"]:
+        return
+    access = runtime.guard.open(
+        uow, WEBHOOK_ACTOR, payment.customer_id, "billing", writes={"billing.payment_token"},
+        reference=invoice.number,
+    )  # fmt: skip
+    row = PaymentCard(
+        id=new_id(), customer_id=payment.customer_id, created_at=runtime.clock.now(), card_ct=b""
+    )
+    row.card_ct = access.write(
+        "billing_cards", "card_ct", row.id, "billing.payment_token", json.dumps(kept)
+    )
+    uow.session.add(row)
+
+
+def _settle(uow: UnitOfWork, runtime: Runtime, invoice: Invoice, amount: int) -> None:
+    """Apply money to an invoice; when paid, record it and reactivate suspended services."""
+    invoice.paid_paisa += amount
+    if invoice.balance_paisa > 0 or invoice.status == "paid":
+        return
+    invoice.status = "paid"
+    invoice.paid_at = runtime.clock.now()
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.BILLING_INVOICE_PAID, WEBHOOK_ACTOR, customer_id=invoice.customer_id,
+        purpose="billing", reference=invoice.number, details={"invoice": invoice.id},
+    )  # fmt: skip
+    today = business_date(runtime.clock.now())
+    still_overdue = uow.session.scalar(
+        select(Invoice.id).where(
+            Invoice.customer_id == invoice.customer_id, Invoice.kind == "invoice",
+            Invoice.status == "issued", Invoice.due_date < today,
+        )
+    )  # fmt: skip
+    if still_overdue is not None:
+        return
+    suspended = uow.session.scalars(
+        select(Service.id).where(
+            Service.customer_id == invoice.customer_id, Service.status == "suspended"
+        )
+    ).all()
+    for service_id in suspended:
+        orders.reactivate_service(uow, runtime, Actor.system("overdue"), service_id)
+
+
+def _apply_refund(uow: UnitOfWork, runtime: Runtime, data: dict[str, Any]) -> str:
+    payment = uow.session.scalar(
+        select(Payment).where(Payment.processor_payment == str(data.get("payment")))
+    )
+    if payment is None:
+        raise _reject(
+            uow, runtime, "unknown_payment", "The refund names a payment Amanat does not know."
+        )
+    amount = data.get("amount")
+    if (
+        not isinstance(amount, int)
+        or amount <= 0
+        or payment.refunded_paisa + amount > payment.amount_paisa
+    ):
+        raise _reject(
+            uow, runtime, "amount_mismatch", "The refund's amount does not fit the payment."
+        )
+    refund = uow.session.scalar(
+        select(Refund).where(Refund.processor_refund == str(data.get("refund")))
+    )
+    if refund is None:
+        refund = Refund(id=new_id(), customer_id=payment.customer_id, payment_id=payment.id, amount_paisa=amount,
+                        status="pending", processor_refund=str(data.get("refund"))[:64], created_at=runtime.clock.now())  # fmt: skip
+        uow.session.add(refund)
+    if refund.status == "succeeded":
+        return "ignored"
+    refund.status = "succeeded"
+    _refunded(uow, runtime, payment, amount, WEBHOOK_ACTOR)
+    return "applied"
+
+
+def _refunded(
+    uow: UnitOfWork, runtime: Runtime, payment: Payment, amount: int, actor: Actor
+) -> None:
+    payment.refunded_paisa += amount
+    invoice = get_invoice(uow, payment.invoice_id)
+    invoice.paid_paisa -= amount
+    if invoice.balance_paisa > 0 and invoice.status == "paid":
+        invoice.status = "issued"
+        invoice.paid_at = None
+    audit.record(
+        uow, runtime.clock, Event.BILLING_REFUND_ISSUED, actor, customer_id=payment.customer_id,
+        purpose="billing", reference=invoice.number, details={"payment": payment.id},
+    )  # fmt: skip
+
+
+def record_payment(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, invoice_ref: str, method: str,
+    amount_paisa: int, external_reference: str,
+) -> Payment:  # fmt: skip
+    """Record a bank transfer, bill-payment or cash payment (billing officer, or a statement match).
+
+    ``invoice_ref`` is the invoice number or its payment reference. Records
+    billing.payment_recorded (and billing.invoice_paid when settled). Raises NotFound,
+    Invalid (method, amount), AccessDenied.
+    """
+    if method not in METHODS:
+        raise Invalid("Choose how it was paid.", fields={"method": f"One of {', '.join(METHODS)}."})
+    invoice = uow.session.scalar(
+        select(Invoice).where(
+            (Invoice.number == invoice_ref) | (Invoice.payment_reference == invoice_ref)
+        )
+    )
+    if invoice is None or invoice.kind != "invoice":
+        raise NotFound("There is no invoice with that number or payment reference.")
+    if not 0 < amount_paisa <= 10**11:
+        raise Invalid("The amount must be more than zero.", fields={"amount": "More than zero."})
+    access = runtime.guard.open(
+        uow,
+        actor,
+        invoice.customer_id,
+        "billing",
+        writes={"billing.record"},
+        reference=invoice.number,
+    )
+    payment = Payment(
+        id=new_id(), customer_id=invoice.customer_id, invoice_id=invoice.id, method=method,
+        status="succeeded", amount_paisa=amount_paisa, refunded_paisa=0,
+        created_at=runtime.clock.now(), settled_at=runtime.clock.now(), recorded_by=str(actor)[:64],
+    )  # fmt: skip
+    details = json.dumps({"reference": external_reference[:64]})
+    payment.details_ct = access.write(
+        "billing_payments", "details_ct", payment.id, "billing.record", details
+    )
+    uow.session.add(payment)
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.BILLING_PAYMENT_RECORDED, actor, customer_id=invoice.customer_id,
+        purpose="billing", reference=invoice.number, details={"payment": payment.id, "method": method},
+    )  # fmt: skip
+    _settle(uow, runtime, invoice, amount_paisa)
+    return payment
+
+
+def refund_payment(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, payment_id: str, amount_paisa: int
+) -> Refund:
+    """Refund part or all of a payment (billing officer). Card refunds go through the
+    processor and complete on its webhook; others are done at once. Records
+    billing.refund_issued when done. Raises NotFound, Invalid, Unavailable."""
+    payment = uow.session.get(Payment, payment_id)
+    if payment is None or payment.status != "succeeded":
+        raise NotFound("There is no completed payment with that id.")
+    if not 0 < amount_paisa <= payment.amount_paisa - payment.refunded_paisa:
+        raise Invalid(
+            "A refund must be more than zero and at most what is left of the payment.",
+            fields={"amount": "Too much."},
+        )
+    invoice = get_invoice(uow, payment.invoice_id)
+    runtime.guard.open(
+        uow,
+        actor,
+        payment.customer_id,
+        "billing",
+        reads={"billing.record"},
+        reference=invoice.number,
+    )
+    refund = Refund(id=new_id(), customer_id=payment.customer_id, payment_id=payment.id, amount_paisa=amount_paisa,
+                    status="pending", created_at=runtime.clock.now())  # fmt: skip
+    uow.session.add(refund)
+    if payment.method == "card":
+        processor = billing_context(runtime).processor
+        if processor is None or payment.processor_payment is None:
+            raise Unavailable(
+                "The payment processor is not set up; the card refund cannot be sent."
+            )
+        refund.processor_refund = processor.refund(
+            payment_id=payment.processor_payment, amount_paisa=amount_paisa
+        )
+    else:
+        refund.status = "succeeded"
+        _refunded(uow, runtime, payment, amount_paisa, actor)
+    uow.session.flush()
+    return refund
+
+
+def payment_history(uow: UnitOfWork, customer_id: str) -> list[tuple[Payment, Invoice]]:
+    """A customer's payments, newest first, with the invoice each paid (no card details)."""
+    rows = uow.session.execute(
+        select(Payment, Invoice).join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Payment.customer_id == customer_id).order_by(Payment.created_at.desc())
+    ).all()  # fmt: skip
+    return [(p, i) for p, i in rows]
+
+
+def saved_cards(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str
+) -> list[dict[str, Any]]:
+    """Brand, last four and expiry of the customer's cards (their own view, purpose self)."""
+    rows = list(
+        uow.session.scalars(select(PaymentCard).where(PaymentCard.customer_id == customer_id))
+    )
+    if not rows:
+        return []
+    access = runtime.guard.open(uow, actor, customer_id, "self", reads={"billing.payment_token"})
+    cards = []
+    for row in rows:
+        card = json.loads(
+            access.read("billing_cards", "card_ct", row.id, "billing.payment_token", row.card_ct)
+            or "{}"
+        )
+        cards.append({k: card.get(k) for k in ("brand", "last4", "exp_month", "exp_year")})
+    return cards
+
+
+def invoice_by_reference(uow: UnitOfWork, reference: str) -> Invoice:
+    return find_invoice(uow, reference)

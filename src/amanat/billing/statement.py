@@ -1,0 +1,75 @@
+"""The quarterly withholding statement to FBR under s.165 (purpose ``legal_obligation``).
+
+For each customer from whom advance tax was collected in the quarter: name, CNIC or NTN,
+address, amounts billed and tax collected. Built from the same ledger as the
+certificates (paid invoices by issue date, with their credit notes). Only a staff role
+that may act for ``legal_obligation`` (the data protection officer, trained) can make it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from amanat.access.actor import Actor
+from amanat.audit import service as audit
+from amanat.audit.events import Event
+from amanat.billing.certificates import ledger
+from amanat.billing.common import PARTY_READS, address_lines, format_cnic, get_customer, read_party
+from amanat.billing.fiscal import parse_quarter
+from amanat.billing.models import Invoice
+from amanat.core.errors import Invalid
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
+
+COLUMNS = ["name", "cnic", "ntn", "address", "invoices", "billed_rupees", "tax_collected_rupees"]
+
+
+def _rupees(paisa: int) -> str:
+    return f"{paisa // 100}.{paisa % 100:02d}"
+
+
+def withholding_statement(uow: UnitOfWork, runtime: Runtime, actor: Actor, quarter: str) -> str:
+    """The statement as CSV. Records tax.withholding_statement (and one access per customer).
+
+    Raises Invalid (malformed quarter), AccessDenied (a role without legal_obligation, or
+    lapsed training).
+    """
+    try:
+        first, last = parse_quarter(quarter)
+    except ValueError as exc:
+        raise Invalid(str(exc), fields={"quarter": str(exc)}) from exc
+    customers = list(
+        uow.session.scalars(
+            select(Invoice.customer_id).distinct().where(
+                Invoice.kind == "invoice", Invoice.status == "paid",
+                Invoice.issue_date >= first, Invoice.issue_date <= last,
+            ).order_by(Invoice.customer_id)
+        )
+    )  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for customer_id in customers:
+        invoices = ledger(uow, customer_id, first, last)
+        tax = sum(i.advance_tax_paisa for i in invoices)
+        if tax <= 0:
+            continue
+        access = runtime.guard.open(
+            uow, actor, customer_id, "legal_obligation", reads=PARTY_READS,
+            reference=f"s165-{quarter}",
+        )  # fmt: skip
+        party = read_party(access, get_customer(uow, customer_id))
+        billed = sum(i.net_paisa + i.sales_tax_paisa for i in invoices)
+        writer.writerow([
+            party["name"], format_cnic(party["cnic"] or ""), party["ntn"] or "",
+            "; ".join(address_lines(party["address"])), len(invoices),
+            _rupees(billed), _rupees(tax),
+        ])  # fmt: skip
+    audit.record(
+        uow, runtime.clock, Event.TAX_WITHHOLDING_STATEMENT, actor, purpose="legal_obligation",
+        details={"quarter": quarter, "customers": len(customers)},
+    )  # fmt: skip
+    return out.getvalue()
