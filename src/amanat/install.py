@@ -7,7 +7,6 @@ written.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from amanat import __version__
 from amanat.audit.setup import init_audit
+from amanat.config import Settings
 from amanat.core.errors import ConfigError
 from amanat.db import migrate
 from amanat.db.base import new_id
@@ -33,38 +33,58 @@ class InitReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def check_writable(directory: Path) -> None:
-    """Raise ConfigError unless ``directory`` exists (or can be made) and is writable."""
-    probe_parent = directory
-    while not probe_parent.exists():
-        probe_parent = probe_parent.parent
-    if not os.access(probe_parent, os.W_OK | os.X_OK) or (
-        directory.exists() and not directory.is_dir()
-    ):
+def check_writable(
+    directory: Path, variable: str = "AMANAT_DATA_DIR", what: str = "data directory"
+) -> None:
+    """Raise ConfigError unless ``directory`` exists (or can be made) and is writable.
+
+    Proven by doing, not by permission bits: root passes every ``os.access`` check, yet a
+    read-only or special file system still refuses. Nothing is left behind.
+    """
+    nearest = directory
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    if not nearest.is_dir():
         raise ConfigError(
-            f"The data directory {directory} is not writable; choose another with "
-            "AMANAT_DATA_DIR or fix its permissions."
+            f"The {what} {directory} cannot be made because {nearest} is a file, not a "
+            f"directory; choose another path with {variable}."
         )
-    if directory.exists():
-        try:
+    try:
+        if nearest == directory:
             with tempfile.TemporaryFile(dir=directory):
                 pass
-        except OSError as exc:
-            raise ConfigError(
-                f"The data directory {directory} is not writable ({exc.strerror}); choose "
-                "another with AMANAT_DATA_DIR or fix its permissions."
-            ) from exc
+        else:
+            Path(tempfile.mkdtemp(prefix=".amanat-probe-", dir=nearest)).rmdir()
+    except OSError as exc:
+        raise ConfigError(
+            f"The {what} {directory} is not writable ({exc.strerror}); choose another "
+            f"path with {variable} or fix the permissions of {nearest}."
+        ) from exc
+
+
+def check_writable_paths(settings: Settings) -> None:
+    """Every directory `init` may create, checked before anything is created."""
+    check_writable(settings.data_dir)
+    check_writable(settings.resolved_key_dir, "AMANAT_KEY_DIR", "key directory")
+    if not settings.cert_path.exists():
+        check_writable(settings.cert_path.parent, "AMANAT_TLS_CERT", "certificate directory")
 
 
 def initialise(runtime: Runtime) -> InitReport:
     settings = runtime.settings
     report = InitReport()
-    check_writable(settings.data_dir)
+    check_writable_paths(settings)
     if settings.database_url:  # SQLite in the data directory exists once the directory does.
         check_reachable(runtime.engine)
 
     if not settings.data_dir.exists():
-        settings.data_dir.mkdir(parents=True, mode=0o750)
+        try:
+            settings.data_dir.mkdir(parents=True, mode=0o750)
+        except OSError as exc:  # lost a race with another process, or the disk went away
+            raise ConfigError(
+                f"The data directory {settings.data_dir} cannot be made ({exc.strerror}); "
+                "choose another path with AMANAT_DATA_DIR."
+            ) from exc
         report.created.append(f"data directory {settings.data_dir}")
     check_reachable(runtime.engine)
 

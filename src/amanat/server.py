@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from pathlib import Path
 
 import uvicorn
 
@@ -37,6 +38,13 @@ def check_port_free(host: str, port: int) -> None:
 def check_ready(runtime: Runtime) -> None:
     """Everything `serve` needs, checked before a socket is opened."""
     settings = runtime.settings
+    url = runtime.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        # Connecting would create an empty file; say what is missing instead.
+        raise ConfigError(
+            f"There is no Amanat database at {url.database}; run `amanat init` first, or "
+            "point AMANAT_DATA_DIR at an initialised data directory."
+        )
     check_reachable(runtime.engine)
     if migrate.current_revision(runtime.engine) != migrate.head_revision():
         raise ConfigError("The database schema is not up to date; run `amanat init` first.")
