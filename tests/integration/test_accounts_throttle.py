@@ -4,7 +4,12 @@ counted in the database, or in Redis when configured (every worker sees the same
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,23 +29,53 @@ REDIS_URL = os.environ.get("AMANAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _redis_store() -> ThrottleStore:
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """The local Redis, or a private redis-server started for these tests if none answers."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        yield REDIS_URL
+        return
+    except redis.RedisError:
+        pass
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but neither Redis nor redis-server is available")
+        pytest.skip("Redis is not reachable and redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _redis_store(url: str) -> ThrottleStore:
     from amanat.accounts.redis_throttle import RedisThrottleStore
 
-    try:
-        store = RedisThrottleStore.for_url(REDIS_URL)
-        store.client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but Redis at {REDIS_URL} is unreachable: {exc}")
-        pytest.skip(f"Redis unreachable ({exc})")
-    return store
+    return RedisThrottleStore.for_url(url)
 
 
 @pytest.fixture(params=["database", "redis"])
 def throttle(request: pytest.FixtureRequest) -> Throttle:
     if request.param == "redis":
-        return Throttle(_redis_store())
+        return Throttle(_redis_store(request.getfixturevalue("redis_url")))
     return Throttle(DatabaseThrottleStore())
 
 
@@ -98,15 +133,14 @@ def test_one_network_address_is_locked_after_50_failures_in_15_minutes(
 
 
 def test_the_count_is_shared_between_separate_store_instances(
-    runtime: Any, throttle: Throttle
+    runtime: Any, throttle: Throttle, request: pytest.FixtureRequest
 ) -> None:
     """Two workers = two store objects over the same database or Redis: one count."""
     account, network = f"acct:test:{uuid.uuid4().hex}", f"net:{uuid.uuid4().hex}"
-    other = Throttle(
-        type(throttle.store)()
-        if isinstance(throttle.store, DatabaseThrottleStore)
-        else _redis_store()
-    )
+    if isinstance(throttle.store, DatabaseThrottleStore):
+        other = Throttle(DatabaseThrottleStore())
+    else:
+        other = Throttle(_redis_store(request.getfixturevalue("redis_url")))
     with runtime.uow() as uow:
         throttle.record_failure(uow, START, account, network)
         uow.commit()
