@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from amanat import __version__
+from amanat.access import api as access_api
+from amanat.access import pages as access_pages
 from amanat.accounts import api as accounts_api
 from amanat.accounts import pages as accounts_pages
 from amanat.accounts import portal as accounts_portal
 from amanat.comms import pages as comms_pages
+from amanat.console import api as console_api
+from amanat.console import pages as console_pages
 from amanat.db.engine import is_reachable
 from amanat.policy import pages as policy_pages
 from amanat.runtime import Runtime
@@ -22,6 +28,10 @@ from amanat.web.templating import STATIC, make_templates
 
 # Each domain that serves HTTP adds its routers here (api.py and pages.py).
 ROUTERS = (
+    console_api.router,
+    console_pages.router,
+    access_api.router,
+    access_pages.router,
     policy_pages.router,
     accounts_api.router,
     accounts_pages.router,
@@ -48,6 +58,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         {"href": "/signup", "label": "Create an account"},
         {"href": "/signin", "label": "Sign in"},
     ]
+    portal_links = cast(list[dict[str, str]], templates.env.globals.setdefault("portal_links", []))
+    portal_links.append({"href": "/account/access-log", "label": "Who saw my data"})
     app.state.templates = templates
 
     install_error_handlers(app)

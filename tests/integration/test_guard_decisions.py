@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from amanat.access.actor import Actor
-from amanat.access.guard import AccessDenied
+from amanat.access.guard import AccessDenied, Guard
 from amanat.access.training import record_training
 from amanat.audit.models import AuditEvent, AuditNote
 from amanat.db.base import new_id
@@ -85,11 +85,10 @@ def test_lapsed_training_is_refused_and_names_the_day_it_lapsed(runtime: Runtime
 
 def test_a_purpose_needing_a_reference_fails_closed_without_a_checker(runtime: Runtime) -> None:
     agent = trained(runtime, "support_agent")
-    assert "ticket" not in runtime.guard.reference_kinds
+    guard = Guard(runtime.policy, runtime.vault, runtime.clock, runtime.session_factory, {})
+    assert "ticket" not in guard.reference_kinds
     with runtime.uow() as uow, pytest.raises(AccessDenied) as refused:
-        runtime.guard.open(
-            uow, agent, CUSTOMER, "support", reads={"identity.name"}, reference="T-1"
-        )
+        guard.open(uow, agent, CUSTOMER, "support", reads={"identity.name"}, reference="T-1")
     assert "No ticket register is installed" in refused.value.message
     assert events(runtime)[-1].details == '{"reason_code":"reference_unchecked"}'
 

@@ -33,7 +33,7 @@ from amanat.access.references import ReferenceChecker, load_reference_checkers
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.clock import Clock
-from amanat.core.errors import Forbidden
+from amanat.core.errors import BadRequest, Forbidden
 from amanat.db.uow import UnitOfWork
 from amanat.policy.model import Policy
 from amanat.vault.api import FieldCipher
@@ -169,6 +169,29 @@ class Guard:
             _cipher=self._cipher,
         )
 
+    def purposes_of(self, actor: Actor) -> list[str]:
+        """The purposes the actor's role may act for, in policy order (empty if unknown)."""
+        if actor.role not in self.policy.role_ids:
+            return []
+        return list(self.policy.role(actor.role).purposes)
+
+    def refuse_unnamed_purpose(
+        self, uow: UnitOfWork, actor: Actor, customer_id: str | None
+    ) -> BadRequest:
+        """Record a read attempted without naming a purpose; return the 400 to raise.
+
+        Callers: edges that take the purpose from the caller (X-Access-Purpose, a form).
+        Records access.denied (reason purpose_missing) in its own transaction.
+        """
+        self._record_denial(
+            uow, actor, customer_id, "", frozenset(), None,
+            Refusal("purpose_missing", "no purpose named"),
+        )  # fmt: skip
+        return BadRequest(
+            "Name the purpose of this read in the X-Access-Purpose header; the role "
+            f"'{actor.role}' may act for: {', '.join(self.purposes_of(actor)) or 'nothing'}."
+        )
+
     def blind_index(self, category: str, normalised_value: str) -> bytes:
         """The keyed index of a value, for an exact-match lookup; reveals nothing by itself."""
         if not self.policy.category(category).searchable:
@@ -181,6 +204,39 @@ class Guard:
             session, self.policy.role(actor.role), actor.id, self.clock.now().date()
         )
 
+    def check_role(self, uow: UnitOfWork, actor: Actor, purpose: str) -> None:
+        """Before a lookup by identifier: may this actor act for ``purpose`` at all?
+
+        Checks role, purpose and training only (no customer yet). Records access.denied
+        and raises AccessDenied when not; records nothing when it may (``open`` follows).
+        """
+        refusal = self._role_refusal(uow, actor, purpose)
+        if refusal is not None:
+            self._record_denial(uow, actor, None, purpose, frozenset(), None, refusal)
+            raise AccessDenied(refusal.message, reason_code=refusal.code)
+
+    def _role_refusal(self, uow: UnitOfWork, actor: Actor, purpose: str) -> Refusal | None:
+        policy = self.policy
+        if actor.role not in policy.role_ids:
+            return Refusal("unknown_role", "Your role is not in the policy in force.")
+        if purpose not in policy.purpose_ids:
+            # Not echoed: whatever was typed in place of a purpose is not ours to repeat.
+            return Refusal(
+                "unknown_purpose",
+                f"That purpose is not in the policy; the role '{actor.role}' may act for: "
+                f"{', '.join(policy.role(actor.role).purposes)}.",
+            )
+        if purpose not in policy.role(actor.role).purposes:
+            return Refusal(
+                "role_lacks_purpose",
+                f"The role '{actor.role}' may not act for the purpose '{purpose}'.",
+            )
+        if actor.kind == "staff":
+            status = self._training(uow.session, actor)
+            if not status.allows_personal_data:
+                return Refusal(f"training_{status.state}", status.refusal(actor.role))
+        return None
+
     def _refusal(
         self,
         uow: UnitOfWork,
@@ -192,25 +248,12 @@ class Guard:
         reference: str | None,
         reason: str | None,
     ) -> Refusal | None:
-        policy = self.policy
-        if actor.role not in policy.role_ids:
-            return Refusal("unknown_role", "Your role is not in the policy in force.")
-        if purpose not in policy.purpose_ids:
-            # Not echoed: whatever was typed in place of a purpose is not ours to repeat.
-            return Refusal(
-                "unknown_purpose",
-                f"That purpose is not in the policy; the role '{actor.role}' may act for: "
-                f"{', '.join(policy.role(actor.role).purposes)}.",
-            )
-        role = policy.role(actor.role)
-        if purpose not in role.purposes:
-            return Refusal(
-                "role_lacks_purpose",
-                f"The role '{actor.role}' may not act for the purpose '{purpose}'.",
-            )
+        refusal = self._role_refusal(uow, actor, purpose)
+        if refusal is not None:
+            return refusal
         if actor.kind == "customer" and actor.id != customer_id:
             return Refusal("not_own_data", "A customer may act only on their own data.")
-        declared = policy.purpose(purpose)
+        declared = self.policy.purpose(purpose)
         extra_reads = sorted(reads - set(declared.reads))
         if extra_reads:
             return Refusal(
@@ -225,10 +268,6 @@ class Guard:
                 f"The role '{actor.role}' acting for '{purpose}' may not write "
                 f"{', '.join(extra_writes)}.",
             )
-        if actor.kind == "staff":
-            status = self._training(uow.session, actor)
-            if not status.allows_personal_data:
-                return Refusal(f"training_{status.state}", status.refusal(actor.role))
         if declared.break_glass:
             text = (reason or "").strip()
             if not REASON_MIN <= len(text) <= REASON_MAX:
@@ -295,7 +334,7 @@ class Guard:
         self,
         uow: UnitOfWork,
         actor: Actor,
-        customer_id: str,
+        customer_id: str | None,
         purpose: str,
         categories: frozenset[str],
         reference: str | None,

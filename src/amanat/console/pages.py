@@ -1,0 +1,78 @@
+"""The staff console at /staff: choose a purpose, find a customer, see what it allows.
+
+Server-rendered, no JavaScript. The search is a POST form, so an e-mail, phone or CNIC
+typed into it never appears in a URL. The page calls the same service as the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+
+from amanat.access.actor import Actor
+from amanat.accounts.deps import page_staff, require_csrf
+from amanat.accounts.web import render, runtime_of
+from amanat.console import service
+from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn
+from amanat.core.errors import AmanatError
+
+router = APIRouter(include_in_schema=False)
+Staff = Annotated[Actor, Depends(page_staff)]
+FormText = Annotated[str, Form(max_length=500)]
+KINDS = {"email": "E-mail address", "phone": "Phone number", "cnic": "CNIC"}
+
+
+def _console(
+    request: Request,
+    actor: Actor,
+    *,
+    record: CustomerRecordOut | None = None,
+    message: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        purposes = service.purposes_for(uow, runtime, actor)
+    return render(
+        request, "console/console.html",
+        {"purposes": purposes, "record": record, "message": message, "kinds": KINDS,
+         "values": values or {}},
+        status,
+    )  # fmt: skip
+
+
+@router.get("/staff", response_class=HTMLResponse)
+def console(request: Request, actor: Staff) -> HTMLResponse:
+    return _console(request, actor)
+
+
+@router.post(
+    "/staff/customers/search", response_class=HTMLResponse, dependencies=[Depends(require_csrf)]
+)
+def search(
+    request: Request,
+    actor: Staff,
+    kind: FormText = "email",
+    identifier: FormText = "",
+    purpose: FormText = "",
+    reference: FormText = "",
+    reason: FormText = "",
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    values = {"kind": kind, "purpose": purpose, "reference": reference}
+    if kind not in KINDS:
+        return _console(
+            request, actor, message="Choose what to search by.", values=values, status=422
+        )
+    search_in = CustomerSearchIn.model_validate({kind: identifier.strip() or None})
+    access = service.AccessRequest(purpose or None, reference.strip() or None, reason or None)
+    try:
+        with runtime.uow() as uow:
+            record = service.find_customer(uow, runtime, actor, search_in, access)
+            uow.commit()
+    except AmanatError as exc:
+        return _console(request, actor, message=exc.message, values=values, status=exc.status)
+    return _console(request, actor, record=record, values=values)
