@@ -88,6 +88,11 @@ class AuthSession(Base):
     )
     os_ct: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal("technical.os"))
     device_ct: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal("technical.device"))
+    # Keyed hash of (principal, browser family, OS, device class): "seen this device
+    # before?" is one indexed lookup instead of decrypting every earlier session.
+    device_key: Mapped[str | None] = mapped_column(
+        String(64), index=True, info={**personal("technical.device"), "blind_index": True}
+    )
 
 
 class ApiToken(Base):

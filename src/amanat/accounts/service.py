@@ -250,8 +250,9 @@ def sign_in_principal(
     throttle = throttle_for(runtime)
     acct = account_key(runtime, principal_kind, sign_in_name)
     net = network_key(runtime, normalise_ip(client.ip))
+    failures_before = 0
     if runtime.settings.throttling:
-        refusal = throttle.refusal(uow, now, [acct, net])
+        refusal, failures_before = throttle.check(uow, now, [acct, net])
         if refusal is not None:
             record_security_event(
                 uow, runtime, "signin.refused", principal_kind=principal_kind,
@@ -267,8 +268,8 @@ def sign_in_principal(
         _count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net)
         return SignInOutcome(error=Unauthenticated(SIGNIN_FAILED))
 
-    failures_before = throttle.consecutive(uow, acct) if runtime.settings.throttling else 0
-    throttle.record_success(uow, acct)
+    if failures_before:
+        throttle.record_success(uow, acct)
     if runtime.vault.passwords.needs_rehash(credential.password_hash or ""):
         credential.password_hash = runtime.vault.passwords.hash(password)
     mfa_enrolled = credential.mfa_enabled_at is not None
@@ -280,8 +281,8 @@ def sign_in_principal(
         principal_id=principal_id, session_id=new.session_id, token=new.token,
         mfa_required=mfa_enrolled,
     )  # fmt: skip
-    known = sessions.known_device_pairs(uow, runtime, principal_id, excluding=new.session_id)
-    new_device = bool(known) and tech.device_pair not in known
+    row = uow.session.get(AuthSession, new.session_id)
+    new_device = row is not None and sessions.is_new_device(uow, runtime, row)
     if principal_kind == "customer":
         _after_customer_sign_in(
             uow, runtime, credential, outcome, new_device, failures_before, tech

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from amanat.access.actor import Actor
 from amanat.accounts.models import ActionToken, ApiToken, AuthSession, Credential, RecoveryCode
@@ -18,6 +18,7 @@ from amanat.accounts.useragent import ClientInfo, TechnicalData, approximate_net
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.errors import NotFound
+from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 
@@ -79,9 +80,8 @@ def create_session(
         last_seen_at=now,
         expires_at=now + timedelta(hours=runtime.settings.session_absolute_hours),
     )
-    uow.session.add(row)
-    uow.session.flush()
     tech = technical_data(client)
+    row.id = new_id()
     access = runtime.guard.open(
         uow, Actor.system("signin"), principal_id, "account_management", writes=TECH_CATEGORIES
     )
@@ -89,32 +89,28 @@ def create_session(
     row.browser_ct = access.write(T, "browser_ct", row.id, "technical.browser", tech.browser)
     row.os_ct = access.write(T, "os_ct", row.id, "technical.os", tech.os)
     row.device_ct = access.write(T, "device_ct", row.id, "technical.device", tech.device)
+    row.device_key = device_key(runtime, principal_id, tech)
+    uow.session.add(row)
     uow.session.flush()
     return NewSession(row.id, token), tech
 
 
-def known_device_pairs(
-    uow: UnitOfWork, runtime: Runtime, principal_id: str, *, excluding: str
-) -> set[tuple[str, str, str]]:
-    """Browser-and-device pairs of this principal's earlier sessions (for new-device notices)."""
-    rows = uow.session.scalars(
-        select(AuthSession).where(
-            AuthSession.principal_id == principal_id, AuthSession.id != excluding
-        )
-    ).all()
-    if not rows:
-        return set()
-    access = runtime.guard.open(
-        uow, Actor.system("signin"), principal_id, "account_management",
-        reads={"technical.browser", "technical.os", "technical.device"},
-    )  # fmt: skip
-    pairs = set()
-    for row in rows:
-        browser = access.read(T, "browser_ct", row.id, "technical.browser", row.browser_ct) or ""
-        os_family = access.read(T, "os_ct", row.id, "technical.os", row.os_ct) or ""
-        device = access.read(T, "device_ct", row.id, "technical.device", row.device_ct) or ""
-        pairs.add((browser.rsplit(" ", 1)[0], os_family, device))
-    return pairs
+def device_key(runtime: Runtime, principal_id: str, tech: TechnicalData) -> str:
+    browser_family, os_family, device = tech.device_pair
+    return runtime.vault.hash_token(f"device|{principal_id}|{browser_family}|{os_family}|{device}")
+
+
+def is_new_device(uow: UnitOfWork, runtime: Runtime, row: AuthSession) -> bool:
+    """True when the principal had sessions before, none from this browser-and-device pair."""
+    earlier, same = uow.session.execute(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(case((AuthSession.device_key == row.device_key, 1), else_=0)), 0
+            ),
+        ).where(AuthSession.principal_id == row.principal_id, AuthSession.id != row.id)
+    ).one()
+    return bool(earlier) and not same
 
 
 def resolve(

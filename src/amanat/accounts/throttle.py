@@ -141,14 +141,24 @@ class Throttle:
         self.store = store
 
     def refusal(self, uow: UnitOfWork, now: datetime, keys: list[str]) -> Refusal | None:
-        for key in keys:
+        return self.check(uow, now, keys)[0]
+
+    def check(self, uow: UnitOfWork, now: datetime, keys: list[str]) -> tuple[Refusal | None, int]:
+        """Whether an attempt is refused now, and the first key's consecutive failures
+        (read once: the sign-in needs both)."""
+        first_consecutive = 0
+        refusal: Refusal | None = None
+        for index, key in enumerate(keys):
             counter = self.store.get(uow, key)
-            if counter is None or counter.locked_until is None or counter.locked_until <= now:
+            if counter is None:
                 continue
-            needs_reset = key.startswith("acct:") and counter.consecutive >= HARD_LOCK_AT
-            wait = math.ceil((counter.locked_until - now).total_seconds())
-            return Refusal(retry_after_seconds=max(1, wait), needs_reset=needs_reset)
-        return None
+            if index == 0:
+                first_consecutive = counter.consecutive
+            if refusal is None and counter.locked_until is not None and counter.locked_until > now:
+                needs_reset = key.startswith("acct:") and counter.consecutive >= HARD_LOCK_AT
+                wait = math.ceil((counter.locked_until - now).total_seconds())
+                refusal = Refusal(retry_after_seconds=max(1, wait), needs_reset=needs_reset)
+        return refusal, first_consecutive
 
     def record_failure(
         self, uow: UnitOfWork, now: datetime, account_key: str, network_key: str

@@ -128,8 +128,12 @@ def upgrade() -> None:
         sa.Column("browser_ct", sa.LargeBinary(), nullable=True),
         sa.Column("os_ct", sa.LargeBinary(), nullable=True),
         sa.Column("device_ct", sa.LargeBinary(), nullable=True),
+        sa.Column("device_key", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_sessions_token_hash")),
+    )
+    op.create_index(
+        op.f("ix_auth_sessions_device_key"), "auth_sessions", ["device_key"], unique=False
     )
     op.create_index(
         op.f("ix_auth_sessions_principal_id"), "auth_sessions", ["principal_id"], unique=False
@@ -626,6 +630,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("collection_point", sa.String(length=32), nullable=False),
         sa.Column("created_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("cards_redacted", sa.Integer(), nullable=False),
         sa.Column("codes_redacted", sa.Integer(), nullable=False),
         sa.Column("body_ct", sa.LargeBinary(), nullable=False),
@@ -768,6 +773,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_billing_cards_customer_id"), table_name="billing_cards")
     op.drop_table("billing_cards")
     op.drop_index(op.f("ix_auth_sessions_principal_id"), table_name="auth_sessions")
+    op.drop_index(op.f("ix_auth_sessions_device_key"), table_name="auth_sessions")
     op.drop_table("auth_sessions")
     op.drop_index(op.f("ix_audit_notes_customer_id"), table_name="audit_notes")
     op.drop_table("audit_notes")
