@@ -1,18 +1,20 @@
 """Fuzz the whole OpenAPI surface of a real Amanat server with Schemathesis.
 
-Starts `amanat serve` over TLS on a free loopback port in a fresh data directory (with
-demo data, so that authenticated paths have something to find), runs Schemathesis with a
-bounded number of examples per operation, and fails on any 5xx or any response that
-breaks the published schema. Every endpoint added to the app is covered without further
-work.
+Starts `amanat demo` (init + synthetic demo data + HTTPS serve) on a free loopback port
+in a fresh data directory, signs in as the demo customer so that authenticated operations
+are exercised past their 401, and runs Schemathesis over /api/openapi.json with a bounded
+number of examples per operation. Fails on any 5xx, or any response that breaks the
+published schema (status code, content type, body). Every endpoint added to the app is
+covered without further work; the TLS certificate the installation made is verified.
 
-    .venv/bin/python scripts/fuzz_api.py [--max-examples N]
+    .venv/bin/python scripts/fuzz_api.py [--max-examples N] [--database-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -23,6 +25,10 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_schema_conformance"
+)
 
 
 def free_port() -> int:
@@ -31,58 +37,148 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_healthy(base: str, cert: Path, server: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            return False
+        if cert.exists():
+            try:
+                if httpx.get(f"{base}/healthz", verify=str(cert), timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)
+    return False
+
+
+def start_psp(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes] | None:
+    """`amanat dev psp` on ``port`` when this Amanat has it; None otherwise."""
+    amanat = str(BIN / "amanat")
+    probe = subprocess.run(
+        [amanat, "dev", "psp", "--help"], env=env, capture_output=True, check=False
+    )
+    if probe.returncode:
+        return None
+    with log.open("wb") as output:
+        psp = subprocess.Popen(
+            [amanat, "dev", "psp", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and psp.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return psp
+        time.sleep(0.2)
+    print("fuzz: the sandbox processor did not start; fuzzing without it", file=sys.stderr)
+    return psp
+
+
+def demo_credential(base: str, cert: Path, paths: dict[str, object]) -> dict[str, str]:
+    """Headers that authenticate as the demo customer, when the app has sign-in.
+
+    An API token is preferred to the session cookie: fuzzed calls to sign-out or
+    "revoke other sessions" would end a session halfway through the run.
+    """
+    if "/api/v1/auth/login" not in paths:
+        return {}
+    from amanat.accounts.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    with httpx.Client(base_url=base, verify=str(cert), timeout=30) as client:
+        login = client.post(
+            "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        )
+        if login.status_code != 200:
+            print(f"fuzz: demo sign-in refused ({login.status_code})", file=sys.stderr)
+            return {}
+        if "/api/v1/me/tokens" in paths:
+            created = client.post(
+                "/api/v1/me/tokens", json={"label": "fuzz", "scopes": ["read", "write"]}
+            )
+            token = created.json().get("token") if created.status_code in {200, 201} else None
+            if token:
+                return {"Authorization": f"Bearer {token}"}
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        return {"Cookie": cookie} if cookie else {}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--max-examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "25"))
     )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("FUZZ_DATABASE_URL"),
+        help="PostgreSQL URL to fuzz against (default: SQLite in a fresh data directory)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="amanat-fuzz-") as tmp:
         port = free_port()
-        env = {
-            **os.environ,
-            "AMANAT_DATA_DIR": str(Path(tmp) / "data"),
-            "AMANAT_PORT": str(port),
-            "AMANAT_ENVIRONMENT": "test",
-        }
-        env.pop("AMANAT_DATABASE_URL", None)
-        subprocess.run([BIN / "amanat", "init"], env=env, check=True, stdout=subprocess.DEVNULL)
-        server = subprocess.Popen(
-            [BIN / "amanat", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        data_dir = Path(tmp) / "data"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AMANAT_")}
+        env.update(AMANAT_DATA_DIR=str(data_dir), AMANAT_PORT=str(port), AMANAT_ENVIRONMENT="test")
+        if args.database_url:
+            env["AMANAT_DATABASE_URL"] = args.database_url
+        # The sandbox payment processor, so that card payments and webhooks answer as
+        # they would in production instead of "not set up".
+        psp_port = free_port()
+        env.update(
+            AMANAT_PSP_URL=f"http://127.0.0.1:{psp_port}",
+            AMANAT_PSP_API_KEY="sk_test_" + secrets.token_urlsafe(24),
+            AMANAT_PSP_WEBHOOK_SECRET="whsec_" + secrets.token_urlsafe(32),
         )
-        base = f"https://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/healthz", verify=False, timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            else:
-                print("fuzz: the server did not start", file=sys.stderr)
-                return 1
-            result = subprocess.run(
-                [
-                    BIN / "schemathesis",
-                    "run",
-                    f"{base}/api/openapi.json",
-                    "--checks",
-                    "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
-                    "--max-examples",
-                    str(args.max_examples),
-                    "--tls-verify",
-                    "false",
-                    "--workers",
-                    "1",
-                    "--no-color",
-                ],
-                env=env,
-                check=False,
+        psp: subprocess.Popen[bytes] | None = None
+        log = Path(tmp) / "demo.log"
+        with log.open("wb") as output:
+            server = subprocess.Popen(
+                [BIN / "amanat", "demo"], env=env, stdout=output, stderr=subprocess.STDOUT
             )
+        base = f"https://127.0.0.1:{port}"
+        cert = data_dir / "tls" / "localhost.crt"
+        started = time.monotonic()
+        try:
+            if not wait_until_healthy(base, cert, server):
+                print("fuzz: `amanat demo` did not start:", file=sys.stderr)
+                print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+                return 1
+            psp = start_psp(env, psp_port, Path(tmp) / "psp.log")
+            schema = httpx.get(f"{base}/api/openapi.json", verify=str(cert)).json()
+            paths: dict[str, object] = schema.get("paths", {})
+            headers = demo_credential(base, cert, paths)
+            operations = sum(len(v) for v in paths.values() if isinstance(v, dict))
+            print(
+                f"fuzz: {operations} operations, {args.max_examples} examples each, "
+                f"{'as the demo customer' if headers else 'unauthenticated'}",
+                flush=True,
+            )
+            command = [
+                str(BIN / "schemathesis"),
+                "run",
+                f"{base}/api/openapi.json",
+                "--checks",
+                CHECKS,
+                "--max-examples",
+                str(args.max_examples),
+                "--tls-verify",
+                str(cert),
+                "--workers",
+                "1",
+                "--no-color",
+            ]
+            for name, value in headers.items():
+                command += ["--header", f"{name}: {value}"]
+            result = subprocess.run(command, env=env, check=False)
+            print(f"fuzz: finished in {time.monotonic() - started:.0f} s", flush=True)
             return result.returncode
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            for process in (psp, server):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
 
 
 if __name__ == "__main__":

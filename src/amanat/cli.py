@@ -103,6 +103,10 @@ def serve() -> None:
     runtime = open_runtime()
     configure_logging(settings.log_level, settings.log_path)
     typer.echo(f"Amanat is serving {settings.resolved_public_url}")
+    if settings.support_smtp_in_server:
+        from amanat.support.mail import start_listener
+
+        start_listener(runtime)
     run_server(runtime)
 
 
@@ -128,6 +132,26 @@ def demo() -> None:
         "The certificate is self-signed for localhost; your browser will ask you to accept it.\n"
     )
     make_server(runtime).run()
+
+
+@app.command()
+@operator_errors
+def worker() -> None:
+    """Run background work: the inbound support mail listener (AMANAT_SUPPORT_SMTP_LISTEN)."""
+    from amanat.worker import run_worker
+
+    settings = settings_from_context()
+    runtime = open_runtime()
+    configure_logging(settings.log_level, settings.log_path)
+
+    def started(lines: list[str]) -> None:
+        for line in lines:
+            typer.echo(f"Amanat worker: {line}")
+
+    try:
+        run_worker(runtime, started=started)
+    finally:
+        runtime.close()
 
 
 def main() -> None:

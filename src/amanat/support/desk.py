@@ -127,6 +127,8 @@ def queue(
         cutoff = now - timedelta(hours=queue_filter.older_than_hours)
         query = query.where(Ticket.created_at <= cutoff)
     rows = uow.session.scalars(query.order_by(Ticket.created_at).limit(limit)).all()
+    for row in rows:
+        uow.session.expunge(row)  # a read-only snapshot: it outlives the unit of work
     return [_entry(t, now) for t in rows]
 
 
@@ -379,3 +381,26 @@ def assign(
         details={"from": previous, "to": wanted},
     )  # fmt: skip
     return ticket
+
+
+def update(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    actor: Actor,
+    reference: str,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    assignee_id: str | None = None,
+    reassign: bool = False,
+) -> QueueEntry:
+    """Apply set_priority, assign and set_status in that order (each audits itself)."""
+    if priority is not None:
+        set_priority(uow, runtime, actor, reference, priority)
+    if reassign:
+        assign(uow, runtime, actor, reference, assignee_id)
+    ticket = _ticket(uow, reference)
+    if status is not None:
+        ticket = set_status(uow, runtime, actor, reference, status)
+    require_support_role(runtime, actor)
+    return _entry(ticket, runtime.clock.now())

@@ -77,6 +77,8 @@ class TicketMessage(Base):
     channel: Mapped[str] = mapped_column(String(16), info=NOT_PERSONAL)
     collection_point: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, info=NOT_PERSONAL)
+    # Place in the thread (1, 2, ...): keeps the order of entries made in the same instant.
+    position: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)
     # What redaction removed before storage: counts only, never the numbers.
     cards_redacted: Mapped[int] = mapped_column(Integer, default=0, info=NOT_PERSONAL)
     codes_redacted: Mapped[int] = mapped_column(Integer, default=0, info=NOT_PERSONAL)

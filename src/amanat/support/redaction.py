@@ -190,7 +190,9 @@ def _cards_in_run(pieces: list[Piece]) -> list[CardFinding]:
     findings: list[CardFinding] = []
     i = 0
     while i < len(pieces):
-        if pieces[i][0][0] not in _BRAND_FIRST_DIGITS:
+        # A card starts a written group with a brand digit, never just after a line
+        # break, which joins what it splits.
+        if pieces[i][0][0] not in _BRAND_FIRST_DIGITS or pieces[i][3]:
             i += 1
             continue
         best: tuple[int, str, str] | None = None

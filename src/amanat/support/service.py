@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -196,8 +196,11 @@ def add_message(
     from amanat.db.base import new_id
 
     now = runtime.clock.now()
+    count = uow.session.scalar(
+        select(func.count()).select_from(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+    )
     message = TicketMessage(
-        id=new_id(), ticket_id=ticket.id, customer_id=ticket.customer_id,
+        id=new_id(), ticket_id=ticket.id, customer_id=ticket.customer_id, position=(count or 0) + 1,
         author_kind=author_kind, author_id=author_id, internal=internal, channel=channel,
         collection_point=COLLECTION_POINT, created_at=now, cards_redacted=body.cards,
         codes_redacted=body.security_codes,
@@ -381,7 +384,7 @@ def thread(uow: UnitOfWork, access: Access, ticket: Ticket, *, internal: bool) -
     query = select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
     if not internal:
         query = query.where(TicketMessage.internal.is_(False))
-    rows = uow.session.scalars(query.order_by(TicketMessage.created_at, TicketMessage.id)).all()
+    rows = uow.session.scalars(query.order_by(TicketMessage.position)).all()
     files: dict[str, list[AttachmentView]] = {}
     if rows:
         for a in uow.session.scalars(

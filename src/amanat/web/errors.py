@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amanat.core.errors import AmanatError
 from amanat.core.logging import get_logger
+from amanat.web.openapi import document_error_responses
 
 log = get_logger("amanat.errors")
 
@@ -45,6 +46,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to one shape, and publish that shape in the OpenAPI document."""
+    document_error_responses(app)
+
     @app.exception_handler(AmanatError)
     async def amanat_error(request: Request, exc: AmanatError) -> Response:
         status = exc.status if exc.status < 500 else 503
