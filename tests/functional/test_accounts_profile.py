@@ -1,0 +1,137 @@
+"""The customer's own profile: masked display, changes with per-field errors, e-mail change
+re-verified, erasure by crypto-shredding, and the operator's outbox commands."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from amanat.access.actor import Actor
+from amanat.accounts.models import AuthSession, Credential
+from amanat.comms import service as outbox
+from amanat.comms.cli import app as outbox_cli
+from amanat.customers import service as customers
+from amanat.customers.models import Customer
+from amanat.vault.api import VaultError
+from tests.factories.accounts import PASSWORD, create_customer, signup_data
+
+
+def _login(client: Any, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def test_profile_shows_cnic_and_phone_masked_and_changes_are_validated(
+    client: Any, runtime: Any
+) -> None:
+    data = signup_data(cnic="35202-7654321-3", phone="0300 7654321")
+    create_customer(runtime, **data)
+    _login(client, data["email"])
+    me = client.get("/api/v1/me").json()
+    assert me["cnic"] == "*****-***4321-*"  # neither locality (35202) nor the sex digit (3)
+    assert me["phone"] == "+92 *** ***4321"
+    bad = client.patch(
+        "/api/v1/me",
+        json={"phone": "12", "address": {"line1": "x", "city": "", "province": "Nowhere"}},
+    )
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"phone", "address.city", "address.province"}
+    good = client.patch(
+        "/api/v1/me",
+        json={
+            "name": "Canary Renamed",
+            "address": {"line1": "House 9", "city": "Lahore", "province": "Punjab"},
+        },
+    )
+    assert good.status_code == 200
+    assert (
+        good.json()["name"] == "Canary Renamed" and good.json()["address"]["province"] == "Punjab"
+    )
+
+
+def test_a_phone_of_another_account_is_refused_without_saying_whose(
+    client: Any, runtime: Any
+) -> None:
+    other = signup_data()
+    create_customer(runtime, **other)
+    data = signup_data()
+    create_customer(runtime, **data)
+    _login(client, data["email"])
+    response = client.patch("/api/v1/me", json={"phone": other["phone"]})
+    assert response.status_code == 422
+    assert (
+        response.json()["fields"]["phone"] == "This phone number cannot be used; enter another one."
+    )
+
+
+def test_email_change_takes_effect_only_through_the_link_sent_to_the_new_address(
+    client: Any, runtime: Any
+) -> None:
+    data = signup_data()
+    create_customer(runtime, **data)
+    _login(client, data["email"])
+    assert (
+        client.post("/api/v1/me/email", json={"email": "New.Canary@example.com"}).status_code == 202
+    )
+    assert client.get("/api/v1/me").json()["email"] == data["email"]  # unchanged until confirmed
+    with runtime.uow() as uow:
+        entry = next(e for e in outbox.list_outbox(uow) if e.kind == "change_email")
+        message = outbox.show_message(uow, runtime, entry.id)
+        uow.commit()
+    assert message.recipient == "new.canary@example.com"
+    token = re.search(r"/account/verify/(\S+)", message.body).group(1)  # type: ignore[union-attr]
+    assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 200
+    assert client.get("/api/v1/me").json()["email"] == "new.canary@example.com"
+    client.cookies.clear()
+    assert _login(client, data["email"]).status_code == 401
+    assert _login(client, "new.canary@example.com").status_code == 200
+
+
+def test_erasure_clears_fields_indexes_and_credentials_and_destroys_the_key(runtime: Any) -> None:
+    data = signup_data()
+    customer_id = create_customer(runtime, **data)
+    with runtime.uow() as uow:
+        ciphertext = uow.session.get(Customer, customer_id).name_ct  # type: ignore[union-attr]
+    with runtime.uow() as uow:
+        customers.erase_customer(uow, runtime, Actor.system("tests"), customer_id)
+        uow.commit()
+    with runtime.uow() as uow:
+        row = uow.session.get(Customer, customer_id)
+        assert row is not None and row.status == "erased"
+        assert row.name_ct is None and row.email_bidx is None and row.cnic_bidx is None
+        assert uow.session.get(Credential, customer_id) is None
+        assert (
+            uow.session.scalar(
+                select(AuthSession.id).where(AuthSession.principal_id == customer_id)
+            )
+            is None
+        )
+    with pytest.raises(VaultError):
+        runtime.vault.decrypt(customer_id, "customers", "name_ct", customer_id, ciphertext)
+    # The same e-mail, phone and CNIC may be used for a new account.
+    create_customer(runtime, **data)
+
+
+def test_outbox_list_and_show_for_the_operator(runtime: Any) -> None:
+    create_customer(runtime, verified=False)
+    env = {
+        "AMANAT_DATA_DIR": str(runtime.settings.data_dir),
+        "AMANAT_ENVIRONMENT": "test",
+        "COLUMNS": "200",
+    }
+    if runtime.settings.database_url:
+        env["AMANAT_DATABASE_URL"] = runtime.settings.database_url
+    runner = CliRunner()
+    listed = runner.invoke(outbox_cli, ["list"], env=env)
+    assert listed.exit_code == 0 and "verify_email" in listed.output
+    assert "example.pk" not in listed.output  # the list shows no content
+    message_id = re.search(r"\b([0-9a-f]{32})\b", listed.output).group(1)  # type: ignore[union-attr]
+    shown = runner.invoke(outbox_cli, ["show", message_id], env=env)
+    assert (
+        shown.exit_code == 0 and "/account/verify/" in shown.output and "example.pk" in shown.output
+    )
+    missing = runner.invoke(outbox_cli, ["show", "0" * 32], env=env)
+    assert missing.exit_code == 2 and "outbox list" in missing.output
