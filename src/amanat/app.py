@@ -21,6 +21,8 @@ from amanat.db.engine import is_reachable
 from amanat.policy import pages as policy_pages
 from amanat.runtime import Runtime
 from amanat.staff import pages as staff_pages
+from amanat.support import api as support_api
+from amanat.support import pages as support_pages
 from amanat.web.errors import install_error_handlers
 from amanat.web.logging import RequestLogMiddleware
 from amanat.web.security import SecurityHeadersMiddleware
@@ -38,6 +40,8 @@ ROUTERS = (
     accounts_portal.router,
     staff_pages.router,
     comms_pages.router,
+    support_api.router,
+    support_pages.router,
 )
 
 
@@ -60,6 +64,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     ]
     portal_links = cast(list[dict[str, str]], templates.env.globals.setdefault("portal_links", []))
     portal_links.append({"href": "/account/access-log", "label": "Who saw my data"})
+    portal_links.append({"href": "/support", "label": "Support"})
     app.state.templates = templates
 
     install_error_handlers(app)
