@@ -14,6 +14,8 @@ from amanat.access import pages as access_pages
 from amanat.accounts import api as accounts_api
 from amanat.accounts import pages as accounts_pages
 from amanat.accounts import portal as accounts_portal
+from amanat.billing import api as billing_api
+from amanat.billing import pages as billing_pages
 from amanat.comms import pages as comms_pages
 from amanat.console import api as console_api
 from amanat.console import pages as console_pages
@@ -40,6 +42,8 @@ ROUTERS = (
     accounts_portal.router,
     staff_pages.router,
     comms_pages.router,
+    billing_api.router,
+    billing_pages.router,
     support_api.router,
     support_pages.router,
 )
@@ -65,6 +69,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     portal_links = cast(list[dict[str, str]], templates.env.globals.setdefault("portal_links", []))
     portal_links.append({"href": "/account/access-log", "label": "Who saw my data"})
     portal_links.append({"href": "/support", "label": "Support"})
+    cast(list[dict[str, str]], templates.env.globals["portal_links"]).append(
+        {"href": "/billing", "label": "Billing"}
+    )
     app.state.templates = templates
 
     install_error_handlers(app)

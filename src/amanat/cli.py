@@ -11,12 +11,16 @@ import typer
 from pydantic import ValidationError
 
 from amanat.audit import cli as audit_cli
+from amanat.billing import cli as billing_cli
+from amanat.comms import cli as comms_cli
 from amanat.config import Settings
 from amanat.core.errors import AmanatError
 from amanat.core.logging import configure_logging
 from amanat.policy import cli as policy_cli
 from amanat.policy.loader import PolicyInvalid
+from amanat.psp import cli as psp_cli
 from amanat.runtime import Runtime, build_runtime
+from amanat.staff import cli as staff_cli
 from amanat.vault import cli as vault_cli
 
 app = typer.Typer(
@@ -27,7 +31,11 @@ app = typer.Typer(
 
 SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (
     ("policy", policy_cli.app),
+    ("staff", staff_cli.app),
+    ("outbox", comms_cli.app),
     ("keys", vault_cli.app),
+    ("dev", psp_cli.app),
+    ("billing", billing_cli.app),
     ("audit", audit_cli.app),
 )
 for _name, _sub in SUB_APPS:
@@ -97,17 +105,18 @@ def init() -> None:
 @operator_errors
 def serve() -> None:
     """Serve the portal, staff console and API over HTTPS (TLS 1.2 or newer)."""
-    from amanat.server import serve as run_server
+    from amanat.server import check_ready, make_server
 
     settings = settings_from_context()
     runtime = open_runtime()
+    check_ready(runtime)  # before the log file is made: a refused start creates nothing
     configure_logging(settings.log_level, settings.log_path)
     typer.echo(f"Amanat is serving {settings.resolved_public_url}")
     if settings.support_smtp_in_server:
         from amanat.support.mail import start_listener
 
         start_listener(runtime)
-    run_server(runtime)
+    make_server(runtime).run()
 
 
 @app.command()
@@ -116,10 +125,11 @@ def demo() -> None:
     """Initialise, load synthetic demo data and serve; prints the URL and demo sign-ins."""
     from amanat.demo import seed_demo
     from amanat.install import initialise
-    from amanat.server import check_ready, make_server
+    from amanat.server import check_port_free, check_ready, make_server
 
     settings = settings_from_context()
     runtime = open_runtime()
+    check_port_free(settings.host, settings.port)  # before init: a busy port creates nothing
     initialise(runtime)
     lines = seed_demo(runtime)
     check_ready(runtime)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from amanat.accounts.demo import seed_accounts
+from amanat.billing.demo import seed_billing
 from amanat.runtime import Runtime
 
 Seeder = Callable[[Runtime], list[str]]
 
-DEMO_SEEDERS: tuple[Seeder, ...] = (seed_accounts,)
+DEMO_SEEDERS: tuple[Seeder, ...] = (seed_accounts, seed_billing)
 
 
 def seed_demo(runtime: Runtime) -> list[str]:

@@ -54,6 +54,26 @@ def next_number(uow: UnitOfWork, series: str, fiscal_year: FiscalYear) -> int:
     return counter.last_number
 
 
+class SeriesCounter:
+    """Numbers of one series for a whole batch: the counter row is read and locked once.
+
+    Same guarantees as ``next_number`` (the lock is held until the caller commits, a
+    rollback returns every number), one query instead of one per document.
+    """
+
+    def __init__(self, uow: UnitOfWork, series: str, fiscal_year: FiscalYear) -> None:
+        self._uow, self._series, self._fy = uow, series, fiscal_year
+        self._counter: DocumentCounter | None = None
+
+    def next(self) -> int:
+        if self._counter is None:
+            first = next_number(self._uow, self._series, self._fy)
+            self._counter = self._uow.session.get(DocumentCounter, (self._series, self._fy.label))
+            return first
+        self._counter.last_number += 1
+        return self._counter.last_number
+
+
 def document_number(series: str, fiscal_year: FiscalYear, number: int) -> str:
     return f"{series}-{fiscal_year.label}-{number:06d}"
 

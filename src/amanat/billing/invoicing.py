@@ -10,11 +10,11 @@ series.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
@@ -23,6 +23,7 @@ from amanat.billing import arithmetic
 from amanat.billing.arithmetic import Charge, TaxedLine
 from amanat.billing.common import (
     PARTY_READS,
+    SeriesCounter,
     document_number,
     get_customer,
     next_number,
@@ -31,17 +32,18 @@ from amanat.billing.common import (
 )
 from amanat.billing.context import billing_context
 from amanat.billing.fiscal import FiscalYear
-from amanat.billing.models import Invoice, InvoiceLine, Plan, Service, UsageRecord
+from amanat.billing.models import Invoice, InvoiceLine, Plan, Service, TaxProfile, UsageRecord
 from amanat.billing.money import days_in_month, prorate_dates
 from amanat.billing.tax import KINDS, Kind
 from amanat.billing.taxprofile import read_profile, status_on
 from amanat.core.errors import Conflict, Invalid, NotFound
+from amanat.customers.models import Customer
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 
 T = "billing_invoices"
-RUN_READS = PARTY_READS | {"billing.record", "tax.profile", "usage.record"}
+RUN_READS = PARTY_READS | {"billing.record", "tax.profile", "usage.record", "contact.email"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,45 @@ class PeriodServices:
 
     services: list[tuple[Service, Plan]]
     usage: dict[str, int]
+
+
+@dataclass
+class Batch:
+    """What the run loads once for a batch of customers (a few queries, not one each)."""
+
+    services: dict[str, PeriodServices]
+    customers: dict[str, Customer]
+    profiles: dict[str, TaxProfile]
+    billed: set[str]
+    numbers: SeriesCounter
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Issued:
+    invoice: Invoice
+    email: str | None
+
+
+def load_batch(
+    uow: UnitOfWork, customer_ids: list[str], first: date, last: date, period: str, fy: FiscalYear
+) -> Batch:
+    keys = [f"{c}:{period}" for c in customer_ids]
+    return Batch(
+        services=services_in_period(uow, customer_ids, first, last, period),
+        customers={
+            c.id: c
+            for c in uow.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+        },
+        profiles={
+            p.customer_id: p
+            for p in uow.session.scalars(
+                select(TaxProfile).where(TaxProfile.customer_id.in_(customer_ids))
+            )
+        },
+        billed=set(uow.session.scalars(select(Invoice.run_key).where(Invoice.run_key.in_(keys)))),
+        numbers=SeriesCounter(uow, "INV", fy),
+    )
 
 
 def services_in_period(
@@ -144,21 +185,45 @@ def _charges(access: Any, found: PeriodServices, year: int, month: int) -> list[
     return charges
 
 
-def _store(uow: UnitOfWork, invoice: Invoice, lines: list[TaxedLine]) -> None:
+def _line_rows(invoice_id: str, lines: list[TaxedLine]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": new_id(), "invoice_id": invoice_id, "position": position,
+            "service_id": line.service_id, "description": line.description[:200],
+            "kind": line.kind, "quantity": line.quantity, "net_paisa": line.net_paisa,
+            "sales_tax_row": line.sales_tax_row, "sales_tax_rate": str(line.sales_tax_rate),
+            "sales_tax_paisa": line.sales_tax_paisa, "advance_tax_row": line.advance_tax_row,
+            "advance_tax_rate": str(line.advance_tax_rate),
+            "advance_tax_base": line.advance_tax_base,
+            "advance_tax_base_paisa": line.advance_tax_base_paisa,
+            "advance_tax_paisa": line.advance_tax_paisa, "total_paisa": line.total_paisa,
+        }
+        for position, line in enumerate(lines, start=1)
+    ]  # fmt: skip
+
+
+def _store(
+    uow: UnitOfWork,
+    invoice: Invoice,
+    lines: list[TaxedLine],
+    pending: list[dict[str, Any]] | None = None,
+) -> None:
+    """Add the invoice; its lines go in one multi-row INSERT (now, or with the batch's)."""
     uow.session.add(invoice)
-    for position, line in enumerate(lines, start=1):
-        uow.session.add(
-            InvoiceLine(
-                id=new_id(), invoice_id=invoice.id, position=position, service_id=line.service_id,
-                description=line.description[:200], kind=line.kind, quantity=line.quantity,
-                net_paisa=line.net_paisa, sales_tax_row=line.sales_tax_row,
-                sales_tax_rate=str(line.sales_tax_rate), sales_tax_paisa=line.sales_tax_paisa,
-                advance_tax_row=line.advance_tax_row, advance_tax_rate=str(line.advance_tax_rate),
-                advance_tax_base=line.advance_tax_base,
-                advance_tax_base_paisa=line.advance_tax_base_paisa,
-                advance_tax_paisa=line.advance_tax_paisa, total_paisa=line.total_paisa,
-            )
-        )  # fmt: skip
+    rows = _line_rows(invoice.id, lines)
+    if pending is not None:
+        pending.extend(rows)
+        return
+    uow.session.flush()
+    uow.session.execute(insert(InvoiceLine), rows)
+
+
+def flush_lines(uow: UnitOfWork, pending: list[dict[str, Any]]) -> None:
+    """Write a batch's invoice lines (after their invoices), in one executemany."""
+    if pending:
+        uow.session.flush()
+        uow.session.execute(insert(InvoiceLine), pending)
+        pending.clear()
 
 
 def issue_period_invoice(
@@ -168,17 +233,18 @@ def issue_period_invoice(
     year: int,
     month: int,
     issue_day: date,
-    found: PeriodServices,
-) -> Invoice | None:
+    batch: Batch,
+) -> Issued | None:
     """Issue the customer's invoice for a period (the billing run's job actor).
 
     Returns None when nothing is billable or the period is already billed (the run is
-    idempotent: ``run_key`` is unique and checked under the run's lock). Records
+    idempotent: ``run_key`` is unique, and ``batch`` was loaded under the run's lock). Records
     billing.invoice_issued. Raises NoRateInForce when the tax table lacks a row.
     """
     period = f"{year:04d}-{month:02d}"
     run_key = f"{customer_id}:{period}"
-    if uow.session.scalar(select(Invoice.id).where(Invoice.run_key == run_key)) is not None:
+    found = batch.services.get(customer_id)
+    if run_key in batch.billed or found is None:
         return None
     actor = Actor.system("billing_run")
     access = runtime.guard.open(
@@ -188,12 +254,12 @@ def issue_period_invoice(
     if not charges:
         return None
     context = billing_context(runtime)
-    status = status_on(read_profile(uow, access, customer_id), issue_day)
+    status = status_on(read_profile(uow, access, customer_id, batch.profiles), issue_day)
     lines = arithmetic.price(context.tax_table, charges, status, issue_day)
     totals = arithmetic.totals(lines)
-    customer = get_customer(uow, customer_id)
+    customer = batch.customers.get(customer_id) or get_customer(uow, customer_id)
     fy = FiscalYear.of(issue_day)
-    number = next_number(uow, "INV", fy)
+    number = batch.numbers.next()
     invoice = Invoice(
         id=new_id(), customer_id=customer_id, kind="invoice",
         number=document_number("INV", fy, number), fiscal_year=fy.label, period=period,
@@ -208,14 +274,16 @@ def issue_period_invoice(
     invoice.snapshot_ct = access.write(
         T, "snapshot_ct", invoice.id, "billing.record", json.dumps(snapshot)
     )
-    _store(uow, invoice, lines)
+    _store(uow, invoice, lines, batch.lines)
     uow.session.flush()
     audit.record(
         uow, runtime.clock, Event.BILLING_INVOICE_ISSUED, actor, customer_id=customer_id,
         purpose="billing", reference=invoice.number,
         details={"invoice": invoice.id, "period": period, "lines": len(lines)},
     )  # fmt: skip
-    return invoice
+    batch.billed.add(run_key)
+    email = access.read("customers", "email_ct", customer.id, "contact.email", customer.email_ct)
+    return Issued(invoice, email)
 
 
 def invoice_lines(uow: UnitOfWork, invoice_id: str) -> list[InvoiceLine]:

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
-from amanat.billing.fiscal import business_date, parse_period
-from amanat.billing.invoicing import PeriodServices, issue_period_invoice, services_in_period
+from amanat.billing.fiscal import FiscalYear, business_date, parse_period
+from amanat.billing.invoicing import flush_lines, issue_period_invoice, load_batch
 from amanat.billing.models import DocumentCounter, Invoice, Service
 from amanat.billing.money import days_in_month, format_pkr
 from amanat.core.errors import Invalid
@@ -119,28 +119,26 @@ def run_billing(
         chunk = customers[start : start + batch_size]
         with runtime.uow() as uow:
             _lock_period(uow, period)
-            found = services_in_period(uow, chunk, first, last, period)
+            batch = load_batch(uow, chunk, first, last, period, FiscalYear.of(issue_day))
             for customer_id in chunk:
-                entry = found.get(customer_id, PeriodServices([], {}))
-                before = uow.session.scalar(
-                    select(Invoice.id).where(Invoice.run_key == f"{customer_id}:{period}")
-                )
-                if before is not None:
+                if f"{customer_id}:{period}" in batch.billed:
                     report.already_billed += 1
                     continue
-                invoice = issue_period_invoice(
-                    uow, runtime, customer_id, year, month, issue_day, entry
+                issued = issue_period_invoice(
+                    uow, runtime, customer_id, year, month, issue_day, batch
                 )
-                if invoice is None:
+                if issued is None:
                     report.nothing_to_bill += 1
                     continue
                 report.issued += 1
-                if notify:
-                    subject, body = _invoice_mail(runtime, invoice)
+                if notify and issued.email:
+                    subject, body = _invoice_mail(runtime, issued.invoice)
                     queue_mail(
                         uow, runtime, customer_id=customer_id, subject=subject, body=body,
                         kind="invoice", purpose="service_updates", actor=Actor.system("billing_run"),
+                        to=issued.email,
                     )  # fmt: skip
+            flush_lines(uow, batch.lines)
             uow.commit()
         if progress is not None:
             progress(min(start + batch_size, len(customers)), len(customers))

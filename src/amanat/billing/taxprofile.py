@@ -57,9 +57,21 @@ def status_on(profile: TaxProfileData, day: date) -> Status:
     return "standard"
 
 
-def read_profile(uow: UnitOfWork, access: Access, customer_id: str) -> TaxProfileData:
-    """The stored profile (or the default: standard status) through an open access."""
-    row = uow.session.get(TaxProfile, customer_id)
+def read_profile(
+    uow: UnitOfWork,
+    access: Access,
+    customer_id: str,
+    preloaded: dict[str, TaxProfile] | None = None,
+) -> TaxProfileData:
+    """The stored profile (or the default: standard status) through an open access.
+
+    ``preloaded``: the batch's profile rows by customer id (absent means no profile).
+    """
+    row = (
+        preloaded.get(customer_id)
+        if preloaded is not None
+        else uow.session.get(TaxProfile, customer_id)
+    )
     if row is None:
         return TaxProfileData()
     raw = access.read(T, "profile_ct", customer_id, "tax.profile", row.profile_ct)

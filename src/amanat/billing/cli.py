@@ -1,0 +1,144 @@
+"""`amanat billing ...`: the billing run, overdue handling, statements, the s.165 statement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from amanat.access.actor import Actor
+
+if TYPE_CHECKING:
+    from amanat.runtime import Runtime
+
+app = typer.Typer(help="Billing: runs, overdue handling, statements.", no_args_is_help=True)
+
+
+@app.command("run")
+def run(
+    period: Annotated[str, typer.Option(help="The month to bill, YYYY-MM (it must have ended).")],
+    mail: Annotated[bool, typer.Option(help="Queue each invoice's e-mail in the outbox.")] = True,
+) -> None:
+    """Bill every customer for a period (idempotent: a second run bills nothing twice)."""
+    from rich.progress import Progress
+
+    from amanat.billing.run import run_billing
+    from amanat.cli import open_runtime, operator_errors
+
+    @operator_errors
+    def go() -> None:
+        runtime = open_runtime()
+        try:
+            with Progress(transient=True) as bar:
+                task = bar.add_task(f"Billing {period}", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = run_billing(runtime, period, notify=mail, progress=progress)
+        finally:
+            runtime.close()
+        typer.echo(
+            f"{period}: {report.issued} invoices issued, {report.already_billed} already billed, "
+            f"{report.nothing_to_bill} with nothing to bill ({report.customers} customers)."
+        )
+
+    go()
+
+
+@app.command("overdue")
+def overdue() -> None:
+    """Send due payment reminders and suspend services past the grace period."""
+    from amanat.billing.overdue import run_overdue
+    from amanat.cli import open_runtime, operator_errors
+
+    @operator_errors
+    def go() -> None:
+        runtime = open_runtime()
+        try:
+            with runtime.uow() as uow:
+                report = run_overdue(uow, runtime)
+                uow.commit()
+        finally:
+            runtime.close()
+        typer.echo(f"{report.reminded} reminders queued, {report.suspended} services suspended.")
+
+    go()
+
+
+def _staff_actor(runtime: Runtime, email_or_id: str) -> Actor:
+    from amanat.staff.service import find_staff
+
+    with runtime.uow() as uow:
+        member = find_staff(uow, runtime, email_or_id)
+        return Actor.staff(member.id, member.role)
+
+
+@app.command("statement")
+def statement(
+    quarter: Annotated[str, typer.Option(help="Calendar quarter, YYYY-Qn (e.g. 2025-Q3).")],
+    staff: Annotated[
+        str,
+        typer.Option(
+            help="The staff member (e-mail or id) producing it; their role must act for legal_obligation."
+        ),
+    ],
+    output: Annotated[
+        Path | None, typer.Option(help="Write the CSV here instead of stdout.")
+    ] = None,
+) -> None:
+    """The s.165 quarterly withholding statement as CSV (audited, purpose legal_obligation)."""
+    from amanat.billing.statement import withholding_statement
+    from amanat.cli import open_runtime, operator_errors
+
+    @operator_errors
+    def go() -> None:
+        runtime = open_runtime()
+        try:
+            actor = _staff_actor(runtime, staff)
+            with runtime.uow() as uow:
+                text = withholding_statement(uow, runtime, actor, quarter)
+                uow.commit()
+        finally:
+            runtime.close()
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            output.chmod(0o600)
+            typer.echo(f"Wrote {output}")
+
+    go()
+
+
+@app.command("import-statement")
+def import_statement(
+    file: Annotated[Path, typer.Argument(help="CSV: date,amount,reference,transaction_id.")],
+    source: Annotated[str, typer.Option(help="bank or bill_payment")],
+    staff: Annotated[str, typer.Option(help="The billing officer (e-mail or id) importing it.")],
+) -> None:
+    """Match a bank or bill-payment statement to invoices; the rest goes to the queue."""
+    from amanat.billing.reconciliation import import_statement as do_import
+    from amanat.cli import open_runtime, operator_errors
+    from amanat.core.errors import Invalid
+
+    @operator_errors
+    def go() -> None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise Invalid(f"The file {file} cannot be read ({exc.strerror}).") from exc
+        runtime = open_runtime()
+        try:
+            actor = _staff_actor(runtime, staff)
+            with runtime.uow() as uow:
+                report = do_import(uow, runtime, actor, source, text)
+                uow.commit()
+        finally:
+            runtime.close()
+        typer.echo(
+            f"{report.lines} lines: {report.matched} matched, {report.queued} queued, {report.skipped} already imported."
+        )
+
+    go()
