@@ -23,11 +23,12 @@ class ExpiringCache(Generic[K, V]):
             raise ValueError("the key cache needs room for one entry and a positive max age")
         self.max_entries = max_entries
         self.max_age = max_age
-        self._entries: dict[K, tuple[float, V]] = {}
+        # Read directly on hot paths (one dict look-up, no method call): (expires, value).
+        self.entries: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
-        entry = self._entries.get(key)
+        entry = self.entries.get(key)
         if entry is None:
             return None
         if entry[0] < time.monotonic():
@@ -38,27 +39,27 @@ class ExpiringCache(Generic[K, V]):
     def put(self, key: K, value: V) -> None:
         expires = time.monotonic() + self.max_age
         with self._lock:
-            self._entries.pop(key, None)
-            while len(self._entries) >= self.max_entries:
+            self.entries.pop(key, None)
+            while len(self.entries) >= self.max_entries:
                 # dicts keep insertion order: the first key is the oldest entry
-                del self._entries[next(iter(self._entries))]
-            self._entries[key] = (expires, value)
+                del self.entries[next(iter(self.entries))]
+            self.entries[key] = (expires, value)
 
     def discard(self, key: K) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            self.entries.pop(key, None)
 
     def discard_where(self, predicate: Callable[[V], bool]) -> int:
         """Drop every entry whose value satisfies ``predicate``."""
         with self._lock:
-            doomed = [k for k, (_, v) in self._entries.items() if predicate(v)]
+            doomed = [k for k, (_, v) in self.entries.items() if predicate(v)]
             for key in doomed:
-                del self._entries[key]
+                del self.entries[key]
         return len(doomed)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self.entries.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)

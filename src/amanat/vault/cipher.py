@@ -21,6 +21,8 @@ import os
 import secrets
 import threading
 from collections.abc import Sequence
+from os import urandom
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
@@ -58,6 +60,16 @@ def dek_aad(customer_id: str, key_id: int) -> bytes:
     return b"amanat data key\x00%s\x00%d" % (customer_id.encode(), key_id)
 
 
+def _prefix(key_id: int) -> bytes:
+    """The ciphertext header for a key: format version byte and 4-byte key id."""
+    return _VERSION_BYTE + key_id.to_bytes(4, "big")
+
+
+def _where(table: str, column: str, row_id: str) -> str:
+    """Names a stored value in an error message: ids and names only, never the value."""
+    return f"{table}.{column} of row {row_id}"
+
+
 def root_aad(name: str) -> bytes:
     return b"amanat root key\x00" + name.encode()
 
@@ -84,7 +96,9 @@ class Vault:
         self.clock = clock
         self.passwords = passwords
         self.cache_seconds = cache_seconds
-        self._by_id: ExpiringCache[int, _KeyEntry] = ExpiringCache(cache_entries, cache_seconds)
+        # Both keyed for the hot paths: by ciphertext header (version byte and key id) for
+        # decrypt, by key owner for encrypt.
+        self._by_id: ExpiringCache[bytes, _KeyEntry] = ExpiringCache(cache_entries, cache_seconds)
         self._active: ExpiringCache[str, _KeyEntry] = ExpiringCache(cache_entries, cache_seconds)
         self._derived: dict[bytes, bytes] = {}
         self._root: bytes | None = None
@@ -129,11 +143,13 @@ class Vault:
 
         Raises KeyDestroyed for an erased customer.
         """
-        entry = self._active.get(customer_id)
-        if entry is None:
+        cached = self._active.entries.get(customer_id)
+        if cached is None or cached[0] < monotonic():
             entry = self._load_active(customer_id)
+        else:
+            entry = cached[1]
         _, aead, prefix = entry
-        nonce = os.urandom(12)
+        nonce = urandom(12)
         aad = prefix + f"\x00{table}\x00{column}\x00{row_id}\x00{customer_id}".encode()
         return prefix + nonce + aead.encrypt(nonce, plaintext.encode(), aad)
 
@@ -141,27 +157,25 @@ class Vault:
         self, customer_id: str, table: str, column: str, row_id: str, ciphertext: bytes
     ) -> str:
         """Decrypt, or raise FieldTampered, UnknownKey or KeyDestroyed (never garbage)."""
-        where = f"{table}.{column} of row {row_id}"
-        if len(ciphertext) < _MIN_LENGTH or ciphertext[0] != FORMAT_VERSION:
-            raise FieldTampered(
-                f"The stored value of {where} is truncated or not an Amanat ciphertext."
-            )
-        key_id = int.from_bytes(ciphertext[1:_HEADER], "big")
-        entry = self._by_id.get(key_id)
-        if entry is None:
-            entry = self._load_by_id(key_id, customer_id, where)
-        owner, aead, prefix = entry
+        # Hot path: the cache is keyed by the 5-byte header itself (version and key id), so
+        # a hit costs one slice and one look-up. A value too short to hold nonce and tag
+        # fails in AES-GCM (InvalidTag) like any other alteration.
+        cached = self._by_id.entries.get(ciphertext[:5])  # _HEADER, inlined on the hot path
+        if cached is None or cached[0] < monotonic():
+            cached = (0.0, self._load_for(ciphertext, customer_id, table, column, row_id))
+        owner, aead, prefix = cached[1]
         if owner != customer_id:
             raise FieldTampered(
-                f"The stored value of {where} is encrypted for another customer: it was copied."
+                f"The stored value of {_where(table, column, row_id)} is encrypted for another "
+                "customer: it was copied."
             )
         aad = prefix + f"\x00{table}\x00{column}\x00{row_id}\x00{customer_id}".encode()
         try:
-            plaintext = aead.decrypt(ciphertext[_HEADER:_NONCE_END], ciphertext[_NONCE_END:], aad)
-        except InvalidTag as exc:
+            plaintext = aead.decrypt(ciphertext[5:17], ciphertext[17:], aad)
+        except (InvalidTag, ValueError) as exc:  # ValueError: too short to hold a nonce
             raise FieldTampered(
-                f"The stored value of {where} does not decrypt: it was altered, or moved from "
-                "another row or column."
+                f"The stored value of {_where(table, column, row_id)} does not decrypt: it was "
+                "altered, or moved from another row or column."
             ) from exc
         return plaintext.decode()
 
@@ -234,8 +248,8 @@ class Vault:
         self._by_id.discard_where(lambda entry: entry[0] == customer_id)
 
     def evict_key(self, key_id: int) -> None:
-        self._by_id.discard(key_id)
-        self._active.discard_where(lambda entry: entry[2][1:] == key_id.to_bytes(4, "big"))
+        self._by_id.discard(_prefix(key_id))
+        self._active.discard_where(lambda entry: entry[2] == _prefix(key_id))
 
     def clear_cache(self) -> None:
         self._active.clear()
@@ -256,9 +270,20 @@ class Vault:
         self._checked = True
 
     def _entry(self, customer_id: str, key_id: int, dek: bytes) -> _KeyEntry:
-        entry = (customer_id, AESGCM(dek), _VERSION_BYTE + key_id.to_bytes(4, "big"))
-        self._by_id.put(key_id, entry)
+        entry = (customer_id, AESGCM(dek), _prefix(key_id))
+        self._by_id.put(entry[2], entry)
         return entry
+
+    def _load_for(
+        self, ciphertext: bytes, customer_id: str, table: str, column: str, row_id: str
+    ) -> _KeyEntry:
+        if len(ciphertext) < _MIN_LENGTH or ciphertext[0] != FORMAT_VERSION:
+            raise FieldTampered(
+                f"The stored value of {_where(table, column, row_id)} is truncated or not an "
+                "Amanat ciphertext."
+            )
+        key_id = int.from_bytes(ciphertext[1:_HEADER], "big")
+        return self._load_by_id(key_id, customer_id, _where(table, column, row_id))
 
     def _load_by_id(self, key_id: int, customer_id: str, where: str) -> _KeyEntry:
         self._check()
@@ -289,7 +314,7 @@ class Vault:
             for _ in range(8):
                 row = self.keystore.active_key(customer_id)
                 if row is not None:
-                    entry = self._by_id.get(row.key_id)
+                    entry = self._by_id.get(_prefix(row.key_id))
                     if entry is None:
                         dek = self.master.unwrap(
                             row.master_version, row.wrapped, dek_aad(customer_id, row.key_id)
@@ -318,6 +343,7 @@ class Vault:
         self._check()
         now = self.clock.now()
         rows: list[dict[str, object]] = []
+        deks: list[tuple[str, int, bytes]] = []
         for customer_id in customer_ids:
             dek = os.urandom(32)
             key_id = secrets.randbelow(_MAX_KEY_ID) + 1
@@ -333,11 +359,15 @@ class Vault:
                     "retired_at": None,
                 }
             )
+            deks.append((customer_id, key_id, dek))
         try:
             self.keystore.insert_keys_bulk(rows)
         except IntegrityError:
             for customer_id in customer_ids:
                 self.active_key_id(customer_id)
+            return
+        for customer_id, key_id, dek in deks:
+            self._active.put(customer_id, self._entry(customer_id, key_id, dek))
 
     def new_data_key(self, customer_id: str, *, generation: int | None = None) -> int | None:
         """Make and store a data key; with ``generation`` retire the older ones (rotation).

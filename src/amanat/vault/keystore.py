@@ -26,7 +26,6 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
-    bindparam,
     create_engine,
     delete,
     event,
@@ -85,6 +84,14 @@ jobs = Table(
 )
 
 TABLES = ("data_keys", "root_keys", "erasures", "jobs")
+
+_REWRAP_QMARK = (
+    "UPDATE data_keys SET master_version = ?, wrapped = ? WHERE key_id = ? AND master_version = ?"
+)
+_REWRAP_FORMAT = (
+    "UPDATE data_keys SET master_version = %s, wrapped = %s "
+    "WHERE key_id = %s AND master_version = %s"
+)
 
 
 @dataclass(frozen=True)
@@ -302,16 +309,20 @@ class KeyStore:
             ).scalar_one()
         return int(active), int(retired), oldest
 
-    def keys_below(self, version: int, after_key_id: int, limit: int) -> Sequence[DataKeyRow]:
-        """Keys wrapped under a master version older than ``version``, in key id order."""
+    def keys_below(
+        self, version: int, after_key_id: int, limit: int
+    ) -> list[tuple[int, str, int, bytes]]:
+        """(key id, owner, master version, wrapped) of keys under a master version older
+        than ``version``, in key id order after ``after_key_id``."""
+        c = data_keys.c
         with self.reader.connect() as conn:
             rows = conn.execute(
-                select(data_keys)
-                .where(data_keys.c.master_version < version, data_keys.c.key_id > after_key_id)
-                .order_by(data_keys.c.key_id)
+                select(c.key_id, c.customer_id, c.master_version, c.wrapped)
+                .where(c.master_version < version, c.key_id > after_key_id)
+                .order_by(c.key_id)
                 .limit(limit)
             ).all()
-        return [_row(r) for r in rows]
+        return [(int(k), str(o), int(v), bytes(w)) for k, o, v, w in rows]
 
     def count_below(self, version: int) -> int:
         with self.reader.connect() as conn:
@@ -386,18 +397,17 @@ class KeyStore:
             conn.execute(delete(jobs).where(jobs.c.name == name))
 
     def rewrap(self, changes: Sequence[tuple[int, int, int, bytes]]) -> int:
-        """Apply (key_id, old version, new version, wrapped); skips rows changed meanwhile."""
+        """Apply (key_id, old version, new version, wrapped); skips rows changed meanwhile.
+
+        Runs as one driver-level executemany: SQLAlchemy's per-row parameter processing
+        would otherwise cost more than the cryptography of a master rotation.
+        """
         if not changes:
             return 0
+        sql = _REWRAP_QMARK if self.engine.dialect.paramstyle == "qmark" else _REWRAP_FORMAT
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(data_keys)
-                .where(
-                    data_keys.c.key_id == bindparam("b_key_id"),
-                    data_keys.c.master_version == bindparam("b_old"),
-                )
-                .values(master_version=bindparam("b_new"), wrapped=bindparam("b_wrapped")),
-                [{"b_key_id": k, "b_old": o, "b_new": n, "b_wrapped": w} for k, o, n, w in changes],
+            result = conn.exec_driver_sql(
+                sql, [(new, wrapped, key_id, old) for key_id, old, new, wrapped in changes]
             )
             return int(result.rowcount)
 

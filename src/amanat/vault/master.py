@@ -21,6 +21,7 @@ import binascii
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -176,6 +177,7 @@ class FileMasterKeys(_LocalKeys):
         self.path = path
         self._clock = clock
         self._mtime_ns: int | None = None
+        self._stat_at = 0.0
         self._lock = threading.Lock()
 
     def exists(self) -> bool:
@@ -239,9 +241,13 @@ class FileMasterKeys(_LocalKeys):
             self._keys, self._created, self._mtime_ns = keys, created, mtime
 
     def wrap(self, plaintext: bytes, aad: bytes) -> tuple[int, bytes]:
-        # A rotation in another process adds a version to the file: wrap under it at once.
-        if self.path.exists() and self.path.stat().st_mtime_ns != self._mtime_ns:
-            self._load()
+        # A rotation in another process adds a version to the file: wrap under it within a
+        # second (checked at most once a second, so bulk wrapping does not stat each time).
+        now = time.monotonic()
+        if now - self._stat_at > 1.0:
+            self._stat_at = now
+            if self.path.exists() and self.path.stat().st_mtime_ns != self._mtime_ns:
+                self._load()
         return super().wrap(plaintext, aad)
 
     def add_version(self) -> int:

@@ -92,15 +92,14 @@ def rotate_master(
         after, moved_in_pass = 0, 0
         while rows := store.keys_below(target, after, batch_size):
             changes = []
-            for row in rows:
-                aad = dek_aad(row.customer_id, row.key_id)
-                dek = master.unwrap(row.master_version, row.wrapped, aad)
-                version, wrapped = master.wrap(dek, aad)
-                changes.append((row.key_id, row.master_version, version, wrapped))
+            for key_id, owner, old, wrapped in rows:
+                aad = dek_aad(owner, key_id)
+                version, rewrapped = master.wrap(master.unwrap(old, wrapped, aad), aad)
+                changes.append((key_id, old, version, rewrapped))
             moved = store.rewrap(changes)
             moved_in_pass += moved
             done += moved
-            after = rows[-1].key_id
+            after = rows[-1][0]
             progress("Rewrapping data keys", done, max(total, done))
             time.sleep(pause)
         if moved_in_pass == 0 or store.count_below(target) == 0:

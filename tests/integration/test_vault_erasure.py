@@ -1,0 +1,122 @@
+"""Crypto-shredding and its ledger: a restore of either store never brings erased data back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from amanat.access.actor import Actor
+from amanat.audit.models import AuditEvent
+from amanat.customers import service as customers
+from amanat.customers.models import Customer
+from amanat.runtime import Runtime
+from amanat.vault.api import KeyDestroyed
+from amanat.vault.models import ErasureLedger
+from tests.conftest import amanat_env, run_amanat
+from tests.factories.accounts import create_customer
+
+
+def _backup(source: Path, target: Path) -> None:
+    """A consistent copy of a live SQLite file, as an operator's backup tool takes one."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def _erase(runtime: Runtime, customer_id: str) -> None:
+    with runtime.uow() as uow:
+        customers.erase_customer(uow, runtime, Actor.staff("dpo-1", "dpo"), customer_id)
+        uow.commit()
+
+
+def _name_ct(runtime: Runtime, customer_id: str) -> bytes:
+    with runtime.uow() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None and customer.name_ct is not None
+        return customer.name_ct
+
+
+def _read_name(runtime: Runtime, customer_id: str, ciphertext: bytes) -> str:
+    return runtime.vault.decrypt(customer_id, "customers", "name_ct", customer_id, ciphertext)
+
+
+def test_restoring_an_older_key_store_is_undone_by_the_replay(runtime: Runtime) -> None:
+    customer_id = create_customer(runtime)
+    kept = _name_ct(runtime, customer_id)  # what a database backup holds
+    store = runtime.settings.resolved_key_dir / "keystore.db"
+    _backup(store, store.with_suffix(".backup"))
+    _erase(runtime, customer_id)
+    with pytest.raises(KeyDestroyed):
+        _read_name(runtime, customer_id, kept)
+
+    # The operator restores last week's key store: the key is back, and with it the data.
+    runtime.vault.close()
+    _backup(store.with_suffix(".backup"), store)
+    runtime.vault.clear_cache()
+    assert _read_name(runtime, customer_id, kept) == "Canary Testname"
+
+    # `amanat keys replay-erasures` (also part of `amanat init`) shreds it again.
+    result = run_amanat(
+        "keys", "replay-erasures",
+        env=amanat_env(runtime.settings.data_dir, **_db_env(runtime)),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "1 key owner(s) shredded again" in result.stdout
+    runtime.vault.clear_cache()
+    with pytest.raises(KeyDestroyed):
+        _read_name(runtime, customer_id, kept)
+    again = run_amanat(
+        "keys", "replay-erasures", env=amanat_env(runtime.settings.data_dir, **_db_env(runtime))
+    )
+    assert "nothing to re-apply" in again.stdout
+
+
+def _db_env(runtime: Runtime) -> dict[str, str]:
+    url = runtime.settings.database_url
+    return {"AMANAT_DATABASE_URL": url} if url else {}
+
+
+def test_restoring_an_older_database_is_undone_by_the_replay(runtime: Runtime) -> None:
+    from amanat.install import initialise
+    from amanat.vault.erasure import replay_erasures
+
+    customer_id = create_customer(runtime, email="restored.canary@example.pk")
+    with runtime.uow() as uow:
+        before = uow.session.get(Customer, customer_id)
+        assert before is not None
+        indexes = (before.email_bidx, before.phone_bidx, before.cnic_bidx)
+        uow.commit()
+    _erase(runtime, customer_id)
+
+    # The database comes back from a backup taken before the erasure: the rows and their
+    # blind indexes return, the ledger entry is gone (the key store still has its copy).
+    with runtime.uow() as uow:
+        uow.session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(email_bidx=indexes[0], phone_bidx=indexes[1], cnic_bidx=indexes[2],
+                    status="active", erased_at=None)
+        )  # fmt: skip
+        uow.session.execute(delete(ErasureLedger).where(ErasureLedger.customer_id == customer_id))
+        uow.commit()
+    with runtime.uow() as uow:
+        assert customers.find_by_email(uow, runtime, "restored.canary@example.pk") is not None
+
+    report = initialise(runtime)  # the documented step after any restore
+    assert any("erasure ledger replayed" in line for line in report.created)
+    with runtime.uow() as uow:
+        assert customers.find_by_email(uow, runtime, "restored.canary@example.pk") is None
+        row = uow.session.get(Customer, customer_id)
+        assert row is not None and (row.email_bidx, row.phone_bidx, row.cnic_bidx) == (None,) * 3
+        assert uow.session.get(ErasureLedger, customer_id) is not None
+        events = uow.session.scalars(
+            select(AuditEvent.details).where(AuditEvent.code == "vault.erasures_replayed")
+        ).all()
+        details = [json.loads(d) if isinstance(d, str) else d for d in events]
+        assert details == [{"keys_destroyed_again": 0, "ledger_restored": 1}]
+    assert not replay_erasures(runtime).changed  # idempotent
