@@ -214,6 +214,21 @@ def _cards_in_run(pieces: list[Piece]) -> list[CardFinding]:
     return findings
 
 
+def _whole_run(groups: list[str], total: int, start: int, end: int) -> CardFinding | None:
+    """The run as one card (groups as written, no line breaks), or None."""
+    if total > MAX_DIGITS:
+        return None
+    digits = _ascii_digits("".join(groups))
+    brand = brand_of(digits)
+    if brand is None or len(groups[0]) < 4 or any(len(g) < 3 for g in groups[1:-1]):
+        return None
+    if len(groups) == 3 and (len(groups[0]), len(groups[1]), len(groups[2])) == (5, 7, 1):
+        return None
+    if not luhn_valid(digits):
+        return None
+    return CardFinding(start, end, brand, total, digits[-4:])
+
+
 def find_cards(text: str) -> list[CardFinding]:
     """Every card number in ``text``, in order, non-overlapping."""
     findings: list[CardFinding] = []
@@ -229,6 +244,17 @@ def find_cards(text: str) -> list[CardFinding]:
             if brand is not None and luhn_valid(digits):
                 findings.append(CardFinding(start, end, brand, len(digits), digits[-4:]))
             continue
+        if "\n" not in run:
+            groups = _DIGITS.findall(run)
+            total = sum(map(len, groups))
+            if total < MIN_DIGITS:
+                continue
+            if total - min(len(groups[0]), len(groups[-1])) < MIN_DIGITS:
+                # Only the whole run is long enough to be a card: check it alone.
+                finding = _whole_run(groups, total, start, end)
+                if finding is not None:
+                    findings.append(finding)
+                continue
         pieces: list[Piece] = []
         previous_end = 0
         for d in _DIGITS.finditer(run):
