@@ -12,10 +12,11 @@ from collections.abc import Callable
 from amanat.accounts.demo import seed_accounts
 from amanat.billing.demo import seed_billing
 from amanat.runtime import Runtime
+from amanat.support.demo import seed_support
 
 Seeder = Callable[[Runtime], list[str]]
 
-DEMO_SEEDERS: tuple[Seeder, ...] = (seed_accounts, seed_billing)
+DEMO_SEEDERS: tuple[Seeder, ...] = (seed_accounts, seed_billing, seed_support)
 
 
 def seed_demo(runtime: Runtime) -> list[str]:
