@@ -118,3 +118,25 @@ def record_training(
         details={"staff_id": staff_id, "completed_on": completed_on.isoformat()},
     )  # fmt: skip
     return row
+
+
+def training_overview(
+    session: Session, roles: dict[str, Role], staff: list[tuple[str, str]], today: date
+) -> dict[str, TrainingStatus]:
+    """Training state of many staff members at once: ``staff`` is (staff id, role id).
+
+    Callers: `amanat staff list`. Reads training records only (no personal data).
+    """
+    ids = [staff_id for staff_id, _ in staff]
+    latest = dict(
+        session.execute(
+            select(StaffTraining.staff_id, func.max(StaffTraining.completed_on))
+            .where(StaffTraining.staff_id.in_(ids))
+            .group_by(StaffTraining.staff_id)
+        ).all()
+    ) if ids else {}  # fmt: skip
+    return {
+        staff_id: status_for(roles[role], latest.get(staff_id), today)
+        for staff_id, role in staff
+        if role in roles
+    }

@@ -48,6 +48,7 @@ def list_(
     from rich.console import Console
     from rich.table import Table
 
+    from amanat.access.training import training_overview
     from amanat.cli import open_runtime, operator_errors
     from amanat.staff import service
 
@@ -57,16 +58,21 @@ def list_(
         try:
             with runtime.uow() as uow:
                 views = service.list_staff(uow, runtime, include_removed=removed)
+                trainings = training_overview(
+                    uow.session, {r.id: r for r in runtime.policy.roles},
+                    [(v.id, v.role) for v in views], runtime.clock.now().date(),
+                )  # fmt: skip
                 uow.commit()
         finally:
             runtime.close()
-        table = Table("#", "role", "status", "enrolled")
+        table = Table("#", "role", "status", "enrolled", "security training")
         # Ids and addresses are folded, never cut: an operator copies them.
         table.add_column("e-mail", overflow="fold")
         table.add_column("id", overflow="fold")
         for v in views:
             enrolled = v.enrolled_at.strftime("%Y-%m-%d") if v.enrolled_at else "-"
-            table.add_row(str(v.number), v.role, v.status, enrolled, v.email, v.id)
+            training = trainings[v.id].describe() if v.id in trainings else "-"
+            table.add_row(str(v.number), v.role, v.status, enrolled, training, v.email, v.id)
         Console().print(table)
         if not views:
             typer.echo("No staff yet; add one with `amanat staff add EMAIL --role ROLE`.")
@@ -92,5 +98,43 @@ def remove(
         finally:
             runtime.close()
         typer.echo(f"Staff member {staff_id} removed; their sessions and tokens have ended.")
+
+    run()
+
+
+@app.command("train")
+def train(
+    who: Annotated[str, typer.Argument(help="The staff member's e-mail or id.")],
+    completed: Annotated[
+        str,
+        typer.Option("--completed", help="Day the security training was completed (YYYY-MM-DD)."),
+    ],
+) -> None:
+    """Record a completed security training; staff without current training see no personal data."""
+    from datetime import date
+
+    from amanat.access.actor import Actor
+    from amanat.access.training import record_training
+    from amanat.cli import open_runtime, operator_errors
+    from amanat.staff import service
+
+    try:
+        day = date.fromisoformat(completed)
+    except ValueError as exc:
+        raise typer.BadParameter("give the date as YYYY-MM-DD, e.g. 2026-01-15") from exc
+
+    @operator_errors
+    def run() -> None:
+        runtime = open_runtime()
+        try:
+            with runtime.uow() as uow:
+                member = service.find_staff(uow, runtime, who)
+                record_training(uow, runtime.clock, Actor.system("cli"), member.id, day)
+                staff = Actor.staff(member.id, member.role)
+                status = runtime.guard.training_status(uow.session, staff)
+                uow.commit()
+        finally:
+            runtime.close()
+        typer.echo(f"Training of staff member {staff.id} recorded: {status.describe()}.")
 
     run()
