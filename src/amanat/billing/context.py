@@ -55,6 +55,21 @@ class BillingContext:
     provisioner: Provisioner
 
 
+def _processor(runtime: Runtime, config: BillingConfig) -> PaymentProcessor | None:
+    api_key = config.psp_api_key.get_secret_value() if config.psp_api_key else None
+    secret = config.psp_webhook_secret.get_secret_value() if config.psp_webhook_secret else None
+    sandbox = runtime.settings.data_dir / SANDBOX_CREDENTIALS
+    in_development = runtime.settings.environment != "production"
+    if (api_key is None or secret is None) and in_development and sandbox.exists():
+        stored = json.loads(sandbox.read_text())
+        api_key, secret = str(stored["api_key"]), str(stored["webhook_secret"])
+    if not (api_key and secret):
+        return None
+    return HttpProcessor(
+        config.psp_url, api_key, secret, tolerance_seconds=config.webhook_tolerance_seconds
+    )
+
+
 def build_billing_context(runtime: Runtime) -> BillingContext:
     """Load the tax table (raising TaxTableInvalid) and connect the processor if configured.
 
@@ -63,18 +78,7 @@ def build_billing_context(runtime: Runtime) -> BillingContext:
     are absent (``amanat dev psp`` writes it).
     """
     config = BillingConfig()
-    api_key = config.psp_api_key.get_secret_value() if config.psp_api_key else None
-    secret = config.psp_webhook_secret.get_secret_value() if config.psp_webhook_secret else None
-    sandbox = runtime.settings.data_dir / SANDBOX_CREDENTIALS
-    in_development = runtime.settings.environment != "production"
-    if (api_key is None or secret is None) and in_development and sandbox.exists():
-        stored = json.loads(sandbox.read_text())
-        api_key, secret = str(stored["api_key"]), str(stored["webhook_secret"])
-    processor: PaymentProcessor | None = None
-    if api_key and secret:
-        processor = HttpProcessor(
-            config.psp_url, api_key, secret, tolerance_seconds=config.webhook_tolerance_seconds
-        )
+    processor = _processor(runtime, config)
     return BillingContext(
         config=config,
         tax_table=load_tax_table(config.billing_tax_table),
@@ -89,6 +93,9 @@ def billing_context(runtime: Runtime) -> BillingContext:
     if context is None:
         context = build_billing_context(runtime)
         set_billing_context(runtime, context)
+    elif context.processor is None:
+        # `amanat dev psp` may have been started after Amanat: pick up its credentials.
+        context.processor = _processor(runtime, context.config)
     return context
 
 
