@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from amanat.config import Settings
 from amanat.core.clock import Clock
@@ -111,7 +111,7 @@ class Vault:
             settings.keystore_url
             or f"sqlite:///{(settings.resolved_key_dir / 'keystore.db').resolve()}"
         )
-        if settings.database_url and url == settings.database_url:
+        if url in (settings.database_url, settings.resolved_database_url):
             raise ConfigError(
                 "AMANAT_KEYSTORE_URL names the main database; give the key store a database of "
                 "its own so that a copy of the main database decrypts nothing."
@@ -260,13 +260,7 @@ class Vault:
     def _check(self) -> None:
         if self._checked:
             return
-        try:
-            self.keystore.check_schema()
-        except OperationalError as exc:
-            raise ConfigError(
-                f"The key store at {self.keystore.where} cannot be opened; run `amanat init` "
-                "or check AMANAT_KEY_DIR / AMANAT_KEYSTORE_URL."
-            ) from exc
+        self.keystore.check_schema()
         self._checked = True
 
     def _entry(self, customer_id: str, key_id: int, dek: bytes) -> _KeyEntry:

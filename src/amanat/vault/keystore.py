@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from amanat.core.errors import ConfigError
 from amanat.db.base import UTCDateTime
@@ -127,7 +127,14 @@ class KeyStore:
         return not set(TABLES) <= existing
 
     def check_schema(self) -> None:
-        existing = set(inspect(self.reader).get_table_names())
+        """Raise ConfigError (run `amanat init`) unless the key store is reachable and set up."""
+        try:
+            existing = set(inspect(self.reader).get_table_names())
+        except SQLAlchemyError as exc:
+            raise ConfigError(
+                f"The key store at {self.where} cannot be opened ({type(exc).__name__}); run "
+                "`amanat init`, or check AMANAT_KEY_DIR and AMANAT_KEYSTORE_URL."
+            ) from exc
         if not set(TABLES) <= existing:
             raise ConfigError(
                 f"The key store at {self.where} is not set up; run `amanat init` (or restore "
