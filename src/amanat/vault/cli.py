@@ -50,9 +50,10 @@ def status() -> None:
                 "yes" if v.current else "",
             )
         console.print(table)
+        oldest = _age(report.oldest_active_key) if report.active_data_keys else "none"
         console.print(
             f"Data keys: {report.active_data_keys} active, {report.retired_data_keys} retired "
-            f"(awaiting re-encryption); oldest active key: {_age(report.oldest_active_key)}."
+            f"(awaiting re-encryption); oldest active key: {oldest}."
         )
         console.print(f"Erasures in the ledger: {report.erasures}.")
 
