@@ -216,3 +216,16 @@ def test_eight_concurrent_writers_keep_the_chain_linear(runtime: Runtime) -> Non
     assert report.intact, report.problem
     assert report.events == WRITERS * PER_WRITER
     assert report.checkpoints >= WRITERS * PER_WRITER // CHECKPOINT_EVERY
+
+
+def test_values_needing_escapes_verify_through_the_exact_path(runtime: Runtime) -> None:
+    with runtime.uow() as uow:
+        audit.record(
+            uow, runtime.clock, Event.ACCESS_GRANTED, Actor.system("import"),
+            details={"source": "Lahore — Gulberg", "quote": 'say "hi"\n'},
+        )  # fmt: skip
+        uow.commit()
+    append(runtime, 2)
+    report = verify(runtime)
+    assert report.intact, report.problem
+    assert report.events == 3

@@ -30,6 +30,8 @@ Outcome = Literal["allowed", "denied", "done", "failed"]
 _INFO_KEY = "amanat.audit"
 _PG_CHAIN_LOCK = 7_262_001  # pg_advisory_xact_lock key of the audit chain
 _EVENTS = cast(Table, AuditEvent.__table__)
+_INSERT_EVENT = insert(_EVENTS)
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
 _NOTES = cast(Table, AuditNote.__table__)
 _HEAD = (
@@ -95,8 +97,12 @@ def record(
     and codes only, never personal values. Raises nothing of its own.
     """
     session = uow.session
-    _take_chain_lock(session)
-    head = session.execute(_HEAD).first()
+    # Core on the session's connection (same transaction), not the ORM execute path:
+    # this runs on every guarded read, and the ORM layer would double its cost.
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"key": _PG_CHAIN_LOCK})
+    head = conn.execute(_HEAD).first()
     prev_seq, prev_hash, checkpoint_at = (
         (head[0], head[1], head[2]) if head else (0, c.GENESIS, None)
     )
@@ -110,8 +116,8 @@ def record(
         categories_text, reference, outcome, details_text,
     )  # fmt: skip
     digest = c.chain_hash(prev_hash, body)
-    session.execute(
-        insert(_EVENTS),
+    conn.execute(
+        _INSERT_EVENT,
         [
             {
                 "seq": seq, "at": at, "code": str(code), "actor_kind": actor.kind,

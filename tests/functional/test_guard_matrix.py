@@ -1,0 +1,83 @@
+"""The authorisation matrix, generated from the policy file and checked through the API.
+
+For every staff role × purpose × category the policy gives one expected answer (allow
+when the role may act for the purpose and the purpose reads the category). Each cell
+is one real HTTP read of one customer, asking for that one category; a grant must also
+return the field when the customer record holds that category.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from amanat.console.service import RECORD_FIELDS
+from amanat.policy.model import Policy
+from amanat.runtime import Runtime
+from tests.factories.accounts import create_customer, create_staff
+
+CASE = "CASE-1"
+FIELD_OF = {category: field for field, _, category in RECORD_FIELDS}
+
+
+def matrix(policy: Policy) -> list[tuple[str, str, str, bool]]:
+    return [
+        (role.id, purpose.id, category.id, policy.may_read(role.id, purpose.id, category.id))
+        for role in policy.staff_roles
+        for purpose in policy.purposes
+        for category in policy.categories
+    ]
+
+
+def test_the_matrix_is_generated_from_the_policy_not_written_by_hand(runtime: Runtime) -> None:
+    cells = matrix(runtime.policy)
+    policy = runtime.policy
+    assert len(cells) == len(policy.staff_roles) * len(policy.purposes) * len(policy.categories)
+    allowed = {(r, p, c) for r, p, c, ok in cells if ok}
+    assert ("support_agent", "support", "support.message") in allowed
+    assert ("support_agent", "billing", "billing.record") not in allowed
+    assert ("analyst", "analytics", "identity.name") not in allowed
+    assert 0 < len(allowed) < len(cells)
+
+
+@pytest.mark.slow
+def test_every_role_purpose_and_category_through_the_http_api(
+    client: Any, runtime: Runtime
+) -> None:
+    customer = create_customer(
+        runtime, email="matrix@example.pk", phone="+92 300 7654321", cnic="35202-7654321-3"
+    )
+    # References are proven elsewhere (guard decisions, and each register's own tests):
+    # here every case is live, so the answer is the policy's alone.
+    for kind in ("ticket", "invoice", "order"):
+        runtime.guard.register_reference_checker(kind, lambda _s, c, r: (c, r) == (customer, CASE))
+    tokens = {
+        role.id: create_staff(runtime, role.id).api_token for role in runtime.policy.staff_roles
+    }
+    wrong: list[str] = []
+    for role, purpose, category, expected in matrix(runtime.policy):
+        headers = {
+            "Authorization": f"Bearer {tokens[role]}",
+            "X-Access-Purpose": purpose,
+            "X-Access-Reference": CASE,
+            "X-Access-Reason": "Matrix check of the written policy",
+        }
+        response = client.get(
+            f"/api/v1/customers/{customer}", params={"categories": category}, headers=headers
+        )
+        granted = response.status_code == 200
+        if response.status_code not in (200, 403):
+            wrong.append(f"{role} {purpose} {category}: HTTP {response.status_code}")
+        elif granted != expected:
+            wrong.append(f"{role} {purpose} {category}: expected {'allow' if expected else 'deny'}")
+        elif granted:
+            body = response.json()
+            field = FIELD_OF.get(category)
+            if body["categories"] != [category] or (
+                field is not None and field not in body["fields"]
+            ):
+                wrong.append(f"{role} {purpose} {category}: granted without the field")
+            elif set(body["fields"]) - ({field} if field else set()):
+                wrong.append(f"{role} {purpose} {category}: returned more than asked")
+    assert wrong == []
