@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ class JsonFormatter(logging.Formatter):
             # The exception type and where it happened; never its message, which may
             # quote a value.
             entry["exc_type"] = record.exc_info[0].__name__
+            frames = traceback.extract_tb(record.exc_info[2]) if record.exc_info[2] else []
+            entry["exc_where"] = [
+                f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames[-6:]
+            ]
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
