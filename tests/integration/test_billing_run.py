@@ -179,3 +179,58 @@ def test_concurrent_runs_bill_each_customer_once_with_gapless_numbers(
     assert numbers == [f"INV-2025-26-{n:06d}" for n in range(1, 7)]
     assert sorted(owners) == sorted(customers)
     assert json.dumps(numbers)  # numbers are plain strings, fit for a tax return
+
+
+def test_a_batched_run_audits_every_invoice_on_an_intact_chain(settings: Settings) -> None:
+    """Per invoice: the billing access, the invoice, the mail's access and the mail, each
+    one event, appended in batches (with signed checkpoints falling inside them)."""
+    from amanat.audit.verify import verify_chain
+    from amanat.install import initialise
+    from amanat.vault.signing import AuditSigner
+
+    clock = FixedClock(ORDER_DAY)
+    runtime = build_runtime(settings.model_copy(update={"audit_checkpoint_every": 7}), clock=clock)
+    try:
+        initialise(runtime)
+        with runtime.uow() as uow:
+            catalogue.ensure_plans(uow, runtime, DEMO_CATALOGUE)
+            uow.commit()
+        customers = [create_customer(runtime) for _ in range(5)]
+        for customer in customers:
+            order(runtime, customer, "fibre-25")
+            order(runtime, customer, "router-ont")
+        clock.advance(timedelta(days=30))
+        report = run_billing(runtime, "2025-08", batch_size=2)
+        assert report.issued == 5
+        with runtime.uow() as uow:
+            events = uow.session.execute(
+                select(AuditEvent.code, AuditEvent.purpose, AuditEvent.customer_id).where(
+                    AuditEvent.actor_id == "job:billing_run"
+                )
+            ).all()
+            mails = uow.session.scalars(
+                select(OutboxMessage.customer_id).where(OutboxMessage.kind == "invoice")
+            ).all()
+            invoices = uow.session.scalars(select(Invoice.id)).all()
+        for customer in customers:
+            mine = sorted((code, purpose) for code, purpose, who in events if who == customer)
+            assert mine == [
+                ("access.granted", "billing"),
+                ("access.granted", "service_updates"),
+                ("billing.invoice_issued", "billing"),
+                ("comms.queued", "service_updates"),
+            ]
+        assert sorted(mails) == sorted(customers)
+        assert len(invoices) == 5
+        report_chain = verify_chain(runtime.engine, AuditSigner(runtime.vault).verify)
+        assert report_chain.intact, report_chain
+        assert report_chain.checkpoints >= report_chain.events // 7
+        # The router's one-time charge was marked billed: September bills only fibre.
+        clock.advance(timedelta(days=30))
+        run_billing(runtime, "2025-09", batch_size=2, notify=False)
+        with runtime.uow() as uow:
+            september = [i for i in list_invoices(uow, customers[0]) if i.period == "2025-09"]
+            kinds = [line.kind for line in invoice_lines(uow, september[0].id)]
+        assert kinds == ["telecom"]
+    finally:
+        runtime.close()

@@ -5,15 +5,17 @@ began IMMEDIATE, so writers queue; PostgreSQL: a transaction-scoped advisory loc
 the head, hashes the new event onto it and inserts it. The lock is held until the
 caller's transaction ends, so the chain stays linear however many writers run. When the
 installation has a signer configured (see ``configure``), every N events or T minutes the
-new head is signed as a checkpoint in the same transaction.
+new head is signed as a checkpoint in the same transaction. ``batch`` lets a job append
+thousands of events in one transaction with one head read and one multi-row INSERT.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,6 +73,63 @@ class Recorded:
     hash: str
 
 
+_BATCH_KEY = "amanat.audit.batch"
+
+
+@dataclass
+class _Pending:
+    """A batch's chain head held in memory and the events not yet inserted."""
+
+    transaction: object
+    seq: int
+    hash: str
+    checkpoint_at: datetime | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def batch(uow: UnitOfWork) -> Iterator[None]:
+    """Append every event recorded in the block under one chain lock, one head read and
+    one multi-row INSERT (for jobs that record thousands of events in one transaction).
+
+    Callers: jobs such as the billing run; the caller still commits ``uow`` after the
+    block. Inside it, ``record`` returns the same sequence numbers and hashes as one by
+    one; the events reach the table when the block ends (or before a checkpoint or an
+    attached note). An exception leaves the block without inserting what it still holds,
+    and the caller rolls back as always. Records nothing of its own; raises RuntimeError
+    when the transaction was rolled back inside the block (its chain head is stale).
+    """
+    session = uow.session
+    if _BATCH_KEY in session.info:
+        yield  # already batching: the outer block inserts
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"key": _PG_CHAIN_LOCK})
+    head = conn.execute(_HEAD).first()
+    seq, digest, checkpoint_at = (head[0], head[1], head[2]) if head else (0, c.GENESIS, None)
+    session.info[_BATCH_KEY] = _Pending(session.get_transaction(), seq, digest, checkpoint_at)
+    try:
+        yield
+        _flush_pending(session)
+    finally:
+        del session.info[_BATCH_KEY]
+
+
+def _pending(session: Session) -> _Pending | None:
+    pending: _Pending | None = session.info.get(_BATCH_KEY)
+    if pending is not None and pending.transaction is not session.get_transaction():
+        raise RuntimeError("an audit batch outlived its transaction (rolled back inside it)")
+    return pending
+
+
+def _flush_pending(session: Session) -> None:
+    pending = _pending(session)
+    if pending is not None and pending.rows:
+        session.connection().execute(_INSERT_EVENT, pending.rows)
+        pending.rows = []
+
+
 def configure(session_factory: sessionmaker[Session], config: AuditConfig) -> None:
     """Give every session of this factory the checkpoint settings and signer."""
     info = dict(session_factory.kw.get("info") or {})
@@ -99,13 +158,17 @@ def record(
     session = uow.session
     # Core on the session's connection (same transaction), not the ORM execute path:
     # this runs on every guarded read, and the ORM layer would double its cost.
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"key": _PG_CHAIN_LOCK})
-    head = conn.execute(_HEAD).first()
-    prev_seq, prev_hash, checkpoint_at = (
-        (head[0], head[1], head[2]) if head else (0, c.GENESIS, None)
-    )
+    pending = _pending(session)
+    if pending is not None:
+        prev_seq, prev_hash, checkpoint_at = pending.seq, pending.hash, pending.checkpoint_at
+    else:
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            conn.execute(_LOCK, {"key": _PG_CHAIN_LOCK})
+        head = conn.execute(_HEAD).first()
+        prev_seq, prev_hash, checkpoint_at = (
+            (head[0], head[1], head[2]) if head else (0, c.GENESIS, None)
+        )
     seq = prev_seq + 1
     at = clock.now()
     at_text = c.format_at(at)
@@ -116,30 +179,34 @@ def record(
         categories_text, reference, outcome, details_text,
     )  # fmt: skip
     digest = c.chain_hash(prev_hash, body)
-    conn.execute(
-        _INSERT_EVENT,
-        [
-            {
-                "seq": seq, "at": at, "code": str(code), "actor_kind": actor.kind,
-                "actor_id": actor.id, "actor_role": actor.role, "customer_id": customer_id,
-                "purpose": purpose, "categories": categories_text, "reference": reference,
-                "outcome": outcome, "details": details_text, "prev_hash": prev_hash,
-                "hash": digest,
-            }
-        ],
-    )  # fmt: skip
+    row = {
+        "seq": seq, "at": at, "code": str(code), "actor_kind": actor.kind,
+        "actor_id": actor.id, "actor_role": actor.role, "customer_id": customer_id,
+        "purpose": purpose, "categories": categories_text, "reference": reference,
+        "outcome": outcome, "details": details_text, "prev_hash": prev_hash,
+        "hash": digest,
+    }  # fmt: skip
+    if pending is not None:
+        pending.rows.append(row)
+        pending.seq, pending.hash = seq, digest
+    else:
+        conn.execute(_INSERT_EVENT, [row])
     config: AuditConfig | None = session.info.get(_INFO_KEY)
     if (
         config is not None
         and config.signer is not None
         and _checkpoint_due(config, seq, at, checkpoint_at)
     ):
+        _flush_pending(session)
         _checkpoint(session, config.signer, seq, digest, at)
+        if pending is not None:
+            pending.checkpoint_at = at
     return Recorded(seq, digest)
 
 
 def attach_note(uow: UnitOfWork, seq: int, customer_id: str, note_ct: bytes) -> None:
     """Store the encrypted free text of event ``seq`` (the guard calls this, nobody else)."""
+    _flush_pending(uow.session)
     uow.session.execute(
         insert(_NOTES), [{"seq": seq, "customer_id": customer_id, "note_ct": note_ct}]
     )
@@ -151,6 +218,7 @@ def checkpoint_now(uow: UnitOfWork, clock: Clock, signer: Signer) -> int | None:
     Records no event of its own: a checkpoint is a statement about the chain, not a change.
     """
     session = uow.session
+    _flush_pending(session)
     _take_chain_lock(session)
     head = session.execute(_HEAD).first()
     if head is None:

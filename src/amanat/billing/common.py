@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 
 from amanat.access.guard import Access
@@ -103,7 +103,7 @@ def get_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     return customer
 
 
-def read_address(access: Access, customer: Customer) -> dict[str, Any]:
+def read_address(access: Access, customer: Customer | Row[*tuple[Any, ...]]) -> dict[str, Any]:
     raw = access.read(T, "address_ct", customer.id, "contact.address", customer.address_ct)
     return dict(json.loads(raw)) if raw else {}
 
@@ -116,8 +116,11 @@ def address_lines(address: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(x) for x in (*lines, place) if x)
 
 
-def read_party(access: Access, customer: Customer) -> dict[str, Any]:
-    """Name, company, address, CNIC and NTN as they are now (for a snapshot)."""
+def read_party(access: Access, customer: Customer | Row[*tuple[Any, ...]]) -> dict[str, Any]:
+    """Name, company, address, CNIC and NTN as they are now (for a snapshot).
+
+    ``customer``: the ORM row, or a Core row with the same ``*_ct`` columns and ``id``.
+    """
     cid = customer.id
     return {
         "name": access.read(T, "name_ct", cid, "identity.name", customer.name_ct) or "",

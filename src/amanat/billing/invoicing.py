@@ -9,183 +9,31 @@ series.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing import arithmetic
-from amanat.billing.arithmetic import Charge, TaxedLine
+from amanat.billing.arithmetic import TaxedLine
 from amanat.billing.common import (
-    PARTY_READS,
-    SeriesCounter,
     document_number,
-    get_customer,
     next_number,
     payment_reference,
-    read_party,
 )
-from amanat.billing.context import billing_context
 from amanat.billing.fiscal import FiscalYear
-from amanat.billing.models import Invoice, InvoiceLine, Plan, Service, TaxProfile, UsageRecord
-from amanat.billing.money import days_in_month, prorate_dates
-from amanat.billing.tax import KINDS, Kind
-from amanat.billing.taxprofile import read_profile, status_on
+from amanat.billing.models import Invoice, InvoiceLine
 from amanat.core.errors import Conflict, Invalid, NotFound
-from amanat.customers.models import Customer
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 
 T = "billing_invoices"
-RUN_READS = PARTY_READS | {"billing.record", "tax.profile", "usage.record", "contact.email"}
 
 
-@dataclass(frozen=True)
-class PeriodServices:
-    """A customer's services that overlap a period, with their plans and usage."""
-
-    services: list[tuple[Service, Plan]]
-    usage: dict[str, int]
-
-
-@dataclass
-class Batch:
-    """What the run loads once for a batch of customers (a few queries, not one each)."""
-
-    services: dict[str, PeriodServices]
-    customers: dict[str, Customer]
-    profiles: dict[str, TaxProfile]
-    billed: set[str]
-    numbers: SeriesCounter
-    lines: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Issued:
-    invoice: Invoice
-    email: str | None
-
-
-def load_batch(
-    uow: UnitOfWork, customer_ids: list[str], first: date, last: date, period: str, fy: FiscalYear
-) -> Batch:
-    keys = [f"{c}:{period}" for c in customer_ids]
-    return Batch(
-        services=services_in_period(uow, customer_ids, first, last, period),
-        customers={
-            c.id: c
-            for c in uow.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
-        },
-        profiles={
-            p.customer_id: p
-            for p in uow.session.scalars(
-                select(TaxProfile).where(TaxProfile.customer_id.in_(customer_ids))
-            )
-        },
-        billed=set(uow.session.scalars(select(Invoice.run_key).where(Invoice.run_key.in_(keys)))),
-        numbers=SeriesCounter(uow, "INV", fy),
-    )
-
-
-def services_in_period(
-    uow: UnitOfWork, customer_ids: list[str], first: date, last: date, period: str
-) -> dict[str, PeriodServices]:
-    """Batch-load what the run needs for many customers in two queries."""
-    rows = uow.session.execute(
-        select(Service, Plan).join(Plan, Plan.id == Service.plan_id).where(
-            Service.customer_id.in_(customer_ids), Service.starts_on.is_not(None),
-            Service.starts_on <= last,
-            (Service.ends_on.is_(None)) | (Service.ends_on >= first),
-        ).order_by(Service.created_at, Service.id)
-    ).all()  # fmt: skip
-    usage_rows = uow.session.execute(
-        select(UsageRecord.service_id, func.sum(UsageRecord.quantity))
-        .where(UsageRecord.customer_id.in_(customer_ids), UsageRecord.period == period)
-        .group_by(UsageRecord.service_id)
-    ).all()  # fmt: skip
-    usage = {sid: int(total) for sid, total in usage_rows}
-    result: dict[str, PeriodServices] = {}
-    for service, plan in rows:
-        result.setdefault(service.customer_id, PeriodServices([], usage)).services.append(
-            (service, plan)
-        )
-    return result
-
-
-def _kind(plan: Plan) -> Kind:
-    if plan.kind not in KINDS:
-        raise Invalid(f"The plan {plan.code} has an unknown kind of supply.")
-    return plan.kind
-
-
-def _charges(access: Any, found: PeriodServices, year: int, month: int) -> list[Charge]:
-    first = date(year, month, 1)
-    last = date(year, month, days_in_month(year, month))
-    charges: list[Charge] = []
-    for service, plan in found.services:
-        raw = access.read(
-            "billing_services", "site_ct", service.id, "billing.record", service.site_ct
-        )
-        jurisdiction = str(json.loads(raw or "{}").get("province", ""))
-        assert service.starts_on is not None
-        start, end = max(service.starts_on, first), min(service.ends_on or last, last)
-        label = plan.name if service.quantity == 1 else f"{plan.name} × {service.quantity}"
-        if plan.monthly_paisa:
-            amount = prorate_dates(
-                plan.monthly_paisa * service.quantity,
-                year,
-                month,
-                service.starts_on,
-                service.ends_on or last,
-            )
-            whole = start == first and end == last
-            when = f"{first:%b %Y}" if whole else f"{start:%d %b}–{end:%d %b %Y}"
-            charges.append(
-                Charge(
-                    f"{label}, {when}",
-                    _kind(plan),
-                    jurisdiction,
-                    amount,
-                    service.id,
-                    service.quantity,
-                )
-            )
-        if plan.one_time_paisa and not service.one_time_billed:
-            charges.append(
-                Charge(
-                    f"{plan.name} (one-time)",
-                    _kind(plan),
-                    jurisdiction,
-                    plan.one_time_paisa * service.quantity,
-                    service.id,
-                    service.quantity,
-                )
-            )
-            service.one_time_billed = True
-        if plan.metered:
-            used = found.usage.get(service.id, 0)
-            extra = max(0, used - plan.included_units * service.quantity)
-            if extra:
-                charges.append(
-                    Charge(
-                        f"{plan.name}: {extra} {plan.unit} over the included {plan.included_units * service.quantity}",
-                        _kind(plan),
-                        jurisdiction,
-                        extra * plan.unit_paisa,
-                        service.id,
-                        extra,
-                    )
-                )
-    return charges
-
-
-def _line_rows(invoice_id: str, lines: list[TaxedLine]) -> list[dict[str, Any]]:
+def line_rows(invoice_id: str, lines: list[TaxedLine]) -> list[dict[str, Any]]:
     return [
         {
             "id": new_id(), "invoice_id": invoice_id, "position": position,
@@ -202,88 +50,12 @@ def _line_rows(invoice_id: str, lines: list[TaxedLine]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _store(
-    uow: UnitOfWork,
-    invoice: Invoice,
-    lines: list[TaxedLine],
-    pending: list[dict[str, Any]] | None = None,
-) -> None:
-    """Add the invoice; its lines go in one multi-row INSERT (now, or with the batch's)."""
+def _store(uow: UnitOfWork, invoice: Invoice, lines: list[TaxedLine]) -> None:
+    """Add the invoice; its lines go in one multi-row INSERT."""
     uow.session.add(invoice)
-    rows = _line_rows(invoice.id, lines)
-    if pending is not None:
-        pending.extend(rows)
-        return
+    rows = line_rows(invoice.id, lines)
     uow.session.flush()
     uow.session.execute(insert(InvoiceLine), rows)
-
-
-def flush_lines(uow: UnitOfWork, pending: list[dict[str, Any]]) -> None:
-    """Write a batch's invoice lines (after their invoices), in one executemany."""
-    if pending:
-        uow.session.flush()
-        uow.session.execute(insert(InvoiceLine), pending)
-        pending.clear()
-
-
-def issue_period_invoice(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    customer_id: str,
-    year: int,
-    month: int,
-    issue_day: date,
-    batch: Batch,
-) -> Issued | None:
-    """Issue the customer's invoice for a period (the billing run's job actor).
-
-    Returns None when nothing is billable or the period is already billed (the run is
-    idempotent: ``run_key`` is unique, and ``batch`` was loaded under the run's lock). Records
-    billing.invoice_issued. Raises NoRateInForce when the tax table lacks a row.
-    """
-    period = f"{year:04d}-{month:02d}"
-    run_key = f"{customer_id}:{period}"
-    found = batch.services.get(customer_id)
-    if run_key in batch.billed or found is None:
-        return None
-    actor = Actor.system("billing_run")
-    access = runtime.guard.open(
-        uow, actor, customer_id, "billing", reads=RUN_READS, writes={"billing.record"}
-    )
-    charges = _charges(access, found, year, month)
-    if not charges:
-        return None
-    context = billing_context(runtime)
-    status = status_on(read_profile(uow, access, customer_id, batch.profiles), issue_day)
-    lines = arithmetic.price(context.tax_table, charges, status, issue_day)
-    totals = arithmetic.totals(lines)
-    customer = batch.customers.get(customer_id) or get_customer(uow, customer_id)
-    fy = FiscalYear.of(issue_day)
-    number = batch.numbers.next()
-    invoice = Invoice(
-        id=new_id(), customer_id=customer_id, kind="invoice",
-        number=document_number("INV", fy, number), fiscal_year=fy.label, period=period,
-        run_key=run_key, issue_date=issue_day,
-        due_date=issue_day + timedelta(days=context.config.billing_due_days), status="issued",
-        net_paisa=totals.net_paisa, sales_tax_paisa=totals.sales_tax_paisa,
-        advance_tax_paisa=totals.advance_tax_paisa, total_paisa=totals.total_paisa,
-        paid_paisa=0, credited_paisa=0, payment_reference=payment_reference("invoice", fy, number),
-        created_at=runtime.clock.now(), reminders_sent=0,
-    )  # fmt: skip
-    snapshot = read_party(access, customer) | {"tax_status": status}
-    invoice.snapshot_ct = access.write(
-        T, "snapshot_ct", invoice.id, "billing.record", json.dumps(snapshot)
-    )
-    _store(uow, invoice, lines, batch.lines)
-    uow.session.flush()
-    audit.record(
-        uow, runtime.clock, Event.BILLING_INVOICE_ISSUED, actor, customer_id=customer_id,
-        purpose="billing", reference=invoice.number,
-        details={"invoice": invoice.id, "period": period, "lines": len(lines)},
-    )  # fmt: skip
-    batch.billed.add(run_key)
-    email = access.read("customers", "email_ct", customer.id, "contact.email", customer.email_ct)
-    return Issued(invoice, email)
 
 
 def invoice_lines(uow: UnitOfWork, invoice_id: str) -> list[InvoiceLine]:

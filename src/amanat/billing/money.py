@@ -50,6 +50,8 @@ def prorate(price_paisa: int, first_day: int, end_day: int, days: int) -> int:
     """Charge for days ``first_day`` .. ``end_day - 1`` (0-based) of a month of ``days`` days."""
     if not 0 <= first_day <= end_day <= days:
         raise ValueError("the charged days must lie within the month, in order")
+    if first_day == 0 and end_day == days:
+        return price_paisa  # the whole month: R(P·N/N) − R(0), without the arithmetic
     return cumulative_share(price_paisa, end_day, days) - cumulative_share(
         price_paisa, first_day, days
     )

@@ -18,13 +18,20 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.billing.context import billing_context
 from amanat.billing.fiscal import FiscalYear, business_date, parse_period
-from amanat.billing.invoicing import flush_lines, issue_period_invoice, load_batch
-from amanat.billing.models import DocumentCounter, Invoice, Service
+from amanat.billing.models import DocumentCounter, Service
 from amanat.billing.money import days_in_month, format_pkr
+from amanat.billing.run_batch import (
+    RUN_ACTOR,
+    Issued,
+    issue_period_invoice,
+    load_batch,
+    write_batch,
+)
+from amanat.comms.service import Mail, queue_mails
 from amanat.core.errors import Invalid
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
@@ -71,7 +78,7 @@ def period_bounds(runtime: Runtime, period: str) -> tuple[int, int, date, date]:
     return year, month, first, last
 
 
-def _invoice_mail(runtime: Runtime, invoice: Invoice) -> tuple[str, str]:
+def _invoice_mail(runtime: Runtime, invoice: Issued) -> Mail:
     base = runtime.settings.resolved_public_url
     subject = f"Your invoice {invoice.number} for {invoice.period}"
     body = (
@@ -82,7 +89,7 @@ def _invoice_mail(runtime: Runtime, invoice: Invoice) -> tuple[str, str]:
         f"Payment reference for bank transfer or bill payment: {invoice.payment_reference}\n\n"
         f"See and pay it at {base}/billing/invoices/{invoice.id}\n"
     )
-    return subject, body
+    return Mail(invoice.customer_id, invoice.email or "", subject, body)
 
 
 def run_billing(
@@ -95,13 +102,14 @@ def run_billing(
 ) -> RunReport:
     """Bill every customer with services in ``period``; safe to repeat and to race.
 
-    Caller: `amanat billing run` (and the scheduler). Records billing.invoice_issued per
-    invoice, billing.run_completed at the end; queues each invoice's e-mail in the
-    outbox when ``notify``. Raises Invalid for a malformed or unfinished period and
-    NoRateInForce when the tax table has no row for something billed.
+    Caller: `amanat billing run` (and the scheduler). Records, per invoice,
+    access.granted (purpose billing), billing.invoice_issued and, when ``notify``,
+    access.granted (service_updates) and comms.queued for its e-mail in the outbox;
+    billing.run_completed at the end. Each batch is one transaction whose audit events
+    are appended under one chain lock (amanat.audit.service.batch). Raises Invalid for
+    a malformed or unfinished period and NoRateInForce when the tax table has no row
+    for something billed.
     """
-    from amanat.comms.service import queue_mail
-
     year, month, first, last = period_bounds(runtime, period)
     report = RunReport(period=period)
     with runtime.uow() as uow:
@@ -115,36 +123,37 @@ def run_billing(
         )  # fmt: skip
     report.customers = len(customers)
     issue_day = business_date(runtime.clock.now())
+    context = billing_context(runtime)
     for start in range(0, len(customers), batch_size):
         chunk = customers[start : start + batch_size]
         with runtime.uow() as uow:
-            _lock_period(uow, period)
-            batch = load_batch(uow, chunk, first, last, period, FiscalYear.of(issue_day))
-            for customer_id in chunk:
-                if f"{customer_id}:{period}" in batch.billed:
-                    report.already_billed += 1
-                    continue
-                issued = issue_period_invoice(
-                    uow, runtime, customer_id, year, month, issue_day, batch
+            with audit.batch(uow):
+                _lock_period(uow, period)
+                batch = load_batch(
+                    uow, chunk, first, last, period, FiscalYear.of(issue_day), context
                 )
-                if issued is None:
-                    report.nothing_to_bill += 1
-                    continue
-                report.issued += 1
-                if notify and issued.email:
-                    subject, body = _invoice_mail(runtime, issued.invoice)
-                    queue_mail(
-                        uow, runtime, customer_id=customer_id, subject=subject, body=body,
-                        kind="invoice", purpose="service_updates", actor=Actor.system("billing_run"),
-                        to=issued.email,
-                    )  # fmt: skip
-            flush_lines(uow, batch.lines)
+                mails: list[Mail] = []
+                for customer_id in chunk:
+                    if f"{customer_id}:{period}" in batch.billed:
+                        report.already_billed += 1
+                        continue
+                    issued = issue_period_invoice(
+                        uow, runtime, customer_id, year, month, issue_day, batch
+                    )
+                    if issued is None:
+                        report.nothing_to_bill += 1
+                        continue
+                    report.issued += 1
+                    if notify and issued.email:
+                        mails.append(_invoice_mail(runtime, issued))
+                write_batch(uow, batch)
+                queue_mails(uow, runtime, mails, kind="invoice", actor=RUN_ACTOR)
             uow.commit()
         if progress is not None:
             progress(min(start + batch_size, len(customers)), len(customers))
     with runtime.uow() as uow:
         audit.record(
-            uow, runtime.clock, Event.BILLING_RUN_COMPLETED, Actor.system("billing_run"),
+            uow, runtime.clock, Event.BILLING_RUN_COMPLETED, RUN_ACTOR,
             details={"period": period, "issued": report.issued,
                      "already_billed": report.already_billed, "customers": report.customers},
         )  # fmt: skip

@@ -10,11 +10,11 @@ the row.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -78,9 +78,21 @@ class TaxTable:
     sales_tax: tuple[SalesTaxRow, ...]
     advance_tax: tuple[AdvanceTaxRow, ...]
     path: str
+    # Rows chosen so far, by question: the table never changes once loaded, so neither do
+    # its answers (the billing run asks the same few questions for every line).
+    _memo: dict[tuple[object, ...], object] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def sales_tax_row(self, jurisdiction: str, kind: str, day: date) -> SalesTaxRow:
         """The row in force on ``day``; a jurisdiction's own row beats the ``*`` row."""
+        key = ("st", jurisdiction, kind, day)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._sales_tax_row(jurisdiction, kind, day)
+        return cast(SalesTaxRow, found)
+
+    def _sales_tax_row(self, jurisdiction: str, kind: str, day: date) -> SalesTaxRow:
         if jurisdiction not in self.jurisdictions:
             raise NoRateInForce(
                 f"The service address's province '{jurisdiction}' is not in the tax table; "
@@ -104,6 +116,12 @@ class TaxTable:
 
         None when no advance tax row is in force at all (e.g. before the first row's date).
         """
+        key = ("ait", status, day)
+        if key not in self._memo:
+            self._memo[key] = self._advance_tax_row(status, day)
+        return cast(AdvanceTaxRow | None, self._memo[key])
+
+    def _advance_tax_row(self, status: Status, day: date) -> AdvanceTaxRow | None:
         for wanted in (status, "standard") if status == "non_filer" else (status,):
             rows = [r for r in self.advance_tax if r.status == wanted and r.in_force(day)]
             if rows:

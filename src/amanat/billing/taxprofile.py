@@ -10,6 +10,7 @@ else ``standard``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -61,20 +62,20 @@ def read_profile(
     uow: UnitOfWork,
     access: Access,
     customer_id: str,
-    preloaded: dict[str, TaxProfile] | None = None,
+    preloaded: Mapping[str, bytes] | None = None,
 ) -> TaxProfileData:
     """The stored profile (or the default: standard status) through an open access.
 
-    ``preloaded``: the batch's profile rows by customer id (absent means no profile).
+    ``preloaded``: the batch's profile ciphertexts by customer id (absent: no profile).
     """
-    row = (
-        preloaded.get(customer_id)
-        if preloaded is not None
-        else uow.session.get(TaxProfile, customer_id)
-    )
-    if row is None:
+    if preloaded is not None:
+        ciphertext = preloaded.get(customer_id)
+    else:
+        row = uow.session.get(TaxProfile, customer_id)
+        ciphertext = None if row is None else row.profile_ct
+    if ciphertext is None:
         return TaxProfileData()
-    raw = access.read(T, "profile_ct", customer_id, "tax.profile", row.profile_ct)
+    raw = access.read(T, "profile_ct", customer_id, "tax.profile", ciphertext)
     return TaxProfileData.model_validate_json(raw or "{}")
 
 
