@@ -67,7 +67,7 @@ def addresses() -> Callable[[], str]:
 def sign_up(runtime: Runtime, **overrides: object) -> str:
     body = SignupIn.model_validate(signup_data(**overrides))
     with runtime.uow() as uow:
-        customer_id = accounts.sign_up(uow, runtime, body)
+        customer_id = accounts.sign_up(uow, runtime, body).raise_for_failure()
         uow.commit()
     return customer_id
 

@@ -55,7 +55,7 @@ def create_customer(runtime: Runtime, *, verified: bool = True, **overrides: Any
     """A customer made by the real sign-up service; verified through a real link unless told."""
     body = SignupIn.model_validate(signup_data(**overrides))
     with runtime.uow() as uow:
-        customer_id = accounts.sign_up(uow, runtime, body)
+        customer_id = accounts.sign_up(uow, runtime, body).raise_for_failure()
         if verified:
             _, token = tokens.issue_action_token(
                 uow, runtime, action="verify_email", principal_kind="customer",

@@ -336,7 +336,6 @@ def test_customer_a_gets_404_on_every_object_of_customer_b_and_changes_nothing(
                 own = b_client.get(path_of(route))
                 assert own.status_code == 200, (route.path, own.status_code, own.text[:300])
 
-    before = _rows_not_of(runtime, a_id)
     problems: list[str] = []
     with TestClient(app, base_url="https://testserver") as a_client:
         signed_in = a_client.post(
@@ -344,6 +343,7 @@ def test_customer_a_gets_404_on_every_object_of_customer_b_and_changes_nothing(
         )
         assert signed_in.json()["status"] == "signed_in"
         token = _csrf(a_client.get("/account/security").text)
+        before = _rows_not_of(runtime, a_id)
         for route in routes:
             json_body, form = _body(route)
             kwargs: dict[str, Any] = {"follow_redirects": False}

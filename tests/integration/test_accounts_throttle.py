@@ -19,6 +19,10 @@ import redis
 from amanat.accounts.throttle import (
     HARD_LOCK_AT,
     LOCK_FOR,
+    MAIL_DAILY_LOCK,
+    MAIL_NET_PER_WINDOW,
+    MAIL_PER_WINDOW,
+    MAIL_WINDOW,
     NET_LIMIT,
     DatabaseThrottleStore,
     Throttle,
@@ -147,4 +151,76 @@ def test_the_count_is_shared_between_separate_store_instances(
     with runtime.uow() as uow:
         other.record_failure(uow, START, account, network)
         assert throttle.consecutive(uow, account) == 2
+        uow.commit()
+
+
+def test_wrong_codes_follow_the_account_rule_and_a_hard_lock_needs_a_reset(
+    runtime: Any, throttle: Throttle
+) -> None:
+    key = f"mfa:customer:{uuid.uuid4().hex}"
+    now = START
+    waits: list[int] = []
+    with runtime.uow() as uow:
+        for attempt in range(1, HARD_LOCK_AT + 1):
+            refusal, _ = throttle.check(uow, now, [key], kind="mfa")
+            if refusal is not None:
+                waits.append(refusal.retry_after_seconds)
+                assert "second-factor codes" in refusal.error().message
+                now += timedelta(seconds=refusal.retry_after_seconds)
+            result = throttle.record_code_failure(uow, now, key)
+            assert result.account_locked == (attempt == 10)
+            assert result.hard_locked == (attempt == HARD_LOCK_AT)
+        assert waits[:6] == [2, 4, 8, 16, 32, 64]
+        assert all(w == int(LOCK_FOR.total_seconds()) for w in waits[6:])
+        refusal, consecutive = throttle.check(uow, now + timedelta(days=30), [key], kind="mfa")
+        assert consecutive == HARD_LOCK_AT
+        assert refusal is not None and refusal.needs_reset
+        assert refusal.error().message == (
+            "Too many wrong second-factor codes; reset your password by e-mail to sign in again."
+        )
+        throttle.clear(uow, key)
+        assert throttle.check(uow, now + timedelta(days=30), [key], kind="mfa")[0] is None
+        uow.commit()
+
+
+def test_mail_for_one_address_three_per_window_then_one_a_day_from_the_tenth(
+    runtime: Any, throttle: Throttle
+) -> None:
+    address = f"mail:{uuid.uuid4().hex}"
+    now = START
+    with runtime.uow() as uow:
+        for sent in range(1, MAIL_PER_WINDOW + 1):
+            assert throttle.check(uow, now, [address], "mail")[0] is None
+            result = throttle.record_mail_request(uow, now, address, None)
+            assert result.address_locked == (sent == MAIL_PER_WINDOW)
+        refusal, _ = throttle.check(uow, now + timedelta(minutes=5), [address], "mail")
+        assert refusal is not None
+        assert refusal.retry_after_seconds == int((MAIL_WINDOW - timedelta(minutes=5)).seconds)
+        assert refusal.error().message.startswith("Too many e-mails were requested")
+        assert refusal.error().retry_after == refusal.retry_after_seconds
+        # The window ends: three more. Keep asking, one window after another, to the tenth.
+        for _ in range(7):
+            now += MAIL_WINDOW + timedelta(seconds=1)
+            assert throttle.check(uow, now, [address], "mail")[0] is None
+            last = throttle.record_mail_request(uow, now, address, None)
+        assert last.address_locked
+        refusal, consecutive = throttle.check(uow, now + MAIL_WINDOW * 2, [address], "mail")
+        assert consecutive == 10
+        assert refusal is not None and "hours" in refusal.error().message
+        assert throttle.check(uow, now + MAIL_DAILY_LOCK, [address], "mail")[0] is None
+        uow.commit()
+
+
+def test_mail_from_one_network_is_limited_across_addresses(
+    runtime: Any, throttle: Throttle
+) -> None:
+    network = f"mailnet:{uuid.uuid4().hex}"
+    with runtime.uow() as uow:
+        for sent in range(1, MAIL_NET_PER_WINDOW + 1):
+            result = throttle.record_mail_request(uow, START, f"mail:{uuid.uuid4().hex}", network)
+            assert result.network_locked == (sent == MAIL_NET_PER_WINDOW)
+            assert not result.address_locked
+        fresh = f"mail:{uuid.uuid4().hex}"
+        assert throttle.check(uow, START, [fresh, network], "mail")[0] is not None
+        assert throttle.check(uow, START + LOCK_FOR, [fresh, network], "mail")[0] is None
         uow.commit()

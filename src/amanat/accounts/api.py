@@ -51,8 +51,9 @@ Customer = Annotated[Actor, Depends(api_customer)]
 def signup(request: Request, body: SignupIn) -> SignupOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        customer_id = accounts.sign_up(uow, runtime, body)
+        outcome = accounts.sign_up(uow, runtime, body, client_info(request))
         uow.commit()
+    customer_id = outcome.raise_for_failure()
     return SignupOut(
         customer_id=customer_id,
         message="Account created. We sent a link to your e-mail address; open it to verify the address.",
@@ -130,7 +131,7 @@ def logout(request: Request) -> Response:
 def password_reset(request: Request, body: EmailIn) -> MessageOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        accounts.request_password_reset(uow, runtime, body.email)
+        accounts.request_password_reset(uow, runtime, body.email, client_info(request))
         uow.commit()
     return MessageOut(
         message="If this address has an account, we sent it a link valid for 30 minutes."

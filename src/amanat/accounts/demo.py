@@ -33,7 +33,7 @@ def seed_accounts(runtime: Runtime) -> list[str]:
                 address={"line1": "House 7, Street 3", "line2": "G-9/1", "city": "Islamabad",
                          "province": "Islamabad Capital Territory", "postal_code": "44090"},
             )  # fmt: skip
-            customer_id = accounts.sign_up(uow, runtime, body)
+            customer_id = accounts.sign_up(uow, runtime, body).raise_for_failure()
             _, token = tokens.issue_action_token(
                 uow,
                 runtime,

@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 from amanat.access.actor import Actor
 from amanat.accounts import sessions, totp
 from amanat.accounts.models import AuthSession, Credential, RecoveryCode
-from amanat.accounts.security import record_security_event
+from amanat.accounts.security import mfa_key, record_security_event
+from amanat.accounts.throttle import Throttle, throttle_for
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.errors import AmanatError, Conflict, Invalid, Unauthenticated
@@ -214,13 +215,27 @@ def complete_sign_in(uow: UnitOfWork, runtime: Runtime, row: AuthSession, code: 
 
     Callers: the holder of a session waiting for its second factor. Records
     account.mfa_passed; a wrong code is a security event, and after five the session
-    ends. Outcome errors: Unauthenticated.
+    ends. Wrong codes are also counted per account across sign-ins (growing delays, a
+    15-minute lock from the tenth, a lock only a password reset opens from the hundredth;
+    see ``throttle``), so a known password buys no fresh guesses. Outcome errors:
+    Unauthenticated, TooManyRequests (with ``retry_after``).
     """
     actor = (
         Actor.customer(row.principal_id)
         if row.principal_kind == "customer"
         else Actor.staff(row.principal_id, row.role)
     )
+    throttle = throttle_for(runtime) if runtime.settings.throttling else None
+    key = mfa_key(row.principal_kind, row.principal_id)
+    failures_before = 0
+    if throttle is not None:
+        refusal, failures_before = throttle.check(uow, runtime.clock.now(), [key], kind="mfa")
+        if refusal is not None:
+            record_security_event(
+                uow, runtime, "mfa.refused", principal_kind=row.principal_kind,
+                principal_id=row.principal_id, subject_key=key, details={"session": row.id},
+            )  # fmt: skip
+            return MfaOutcome(error=refusal.error())
     credential = uow.session.get(Credential, row.principal_id)
     if credential is None or credential.totp_secret_ct is None:
         return MfaOutcome(
@@ -253,12 +268,16 @@ def complete_sign_in(uow: UnitOfWork, runtime: Runtime, row: AuthSession, code: 
             accepted, used = True, "recovery_code"
     if not accepted:
         failures = _count_code_failure(uow, runtime, row)
+        if throttle is not None:
+            _count_account_code_failure(uow, runtime, throttle, row, key)
         if failures >= MAX_CODE_FAILURES:
             sessions.end_session(uow, runtime, actor, row, "mfa_failed")
             return MfaOutcome(
                 error=Unauthenticated("Too many wrong codes; sign in again with your password.")
             )
         return MfaOutcome(error=Unauthenticated(CODE_WRONG))
+    if failures_before:
+        throttle_for(runtime).record_success(uow, key)
     token = sessions.rotate(uow, runtime, row, mfa_done=True)
     audit.record(
         uow, runtime.clock, Event.ACCOUNT_MFA_PASSED, actor,
@@ -266,6 +285,21 @@ def complete_sign_in(uow: UnitOfWork, runtime: Runtime, row: AuthSession, code: 
         details={"session": row.id, "method": used},
     )  # fmt: skip
     return MfaOutcome(token=token)
+
+
+def _count_account_code_failure(
+    uow: UnitOfWork, runtime: Runtime, throttle: Throttle, row: AuthSession, key: str
+) -> None:
+    result = throttle.record_code_failure(uow, runtime.clock.now(), key)
+    for locked, kind in (
+        (result.account_locked, "mfa.account_locked"),
+        (result.hard_locked, "mfa.account_hard_locked"),
+    ):
+        if locked:
+            record_security_event(
+                uow, runtime, kind, principal_kind=row.principal_kind,
+                principal_id=row.principal_id, subject_key=key,
+            )  # fmt: skip
 
 
 def _count_code_failure(uow: UnitOfWork, runtime: Runtime, row: AuthSession) -> int:

@@ -24,12 +24,19 @@ from amanat.accounts.deps import (
 from amanat.accounts.schemas import SignupIn
 from amanat.accounts.tokens import peek_action_token
 from amanat.accounts.web import client_info, redirect, render, runtime_of
-from amanat.core.errors import AmanatError, Invalid
+from amanat.core.errors import AmanatError, Invalid, TooManyRequests
 from amanat.customers.models import PROVINCES
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(require_csrf)
 FormText = Annotated[str, Form(max_length=1024)]
+
+
+def with_retry_after(page: HTMLResponse, error: AmanatError) -> HTMLResponse:
+    """Pass a refusal's wait on as the Retry-After header of the page that shows it."""
+    if isinstance(error, TooManyRequests) and error.retry_after:
+        page.headers["Retry-After"] = str(error.retry_after)
+    return page
 
 
 def form_values(form: dict[str, str]) -> dict[str, str]:
@@ -66,8 +73,9 @@ async def signup(request: Request) -> HTMLResponse:
         return render(request, "accounts/signup.html", {**context, "errors": fields}, 422)
     try:
         with runtime.uow() as uow:
-            accounts.sign_up(uow, runtime, body)
+            outcome = accounts.sign_up(uow, runtime, body, client_info(request))
             uow.commit()
+        outcome.raise_for_failure()
     except Invalid as exc:
         return render(
             request,
@@ -76,8 +84,11 @@ async def signup(request: Request) -> HTMLResponse:
             422,
         )
     except AmanatError as exc:
-        return render(
-            request, "accounts/signup.html", {**context, "message": exc.message}, exc.status
+        return with_retry_after(
+            render(
+                request, "accounts/signup.html", {**context, "message": exc.message}, exc.status
+            ),
+            exc,
         )
     return render(
         request, "accounts/message.html",
@@ -134,12 +145,13 @@ def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "")
         outcome = mfa.complete_sign_in(uow, runtime, row, code)
         uow.commit()
     if outcome.error is not None:
-        return render(
+        page = render(
             request,
             "accounts/mfa.html",
             {"action": "/signin/mfa", "message": outcome.error.message},
-            401,
+            outcome.error.status,
         )
+        return with_retry_after(page, outcome.error)
     assert outcome.token is not None
     response = redirect("/account")
     set_session_cookie(response, runtime, "customer", outcome.token)
@@ -203,7 +215,7 @@ def reset_request(request: Request, email: FormText = "") -> HTMLResponse:
     runtime = runtime_of(request)
     try:
         with runtime.uow() as uow:
-            accounts.request_password_reset(uow, runtime, email)
+            accounts.request_password_reset(uow, runtime, email, client_info(request))
             uow.commit()
     except Invalid as exc:
         return render(
@@ -212,6 +224,14 @@ def reset_request(request: Request, email: FormText = "") -> HTMLResponse:
             {"errors": exc.fields, "values": {"email": email}},
             422,
         )
+    except TooManyRequests as exc:
+        page = render(
+            request,
+            "accounts/reset_request.html",
+            {"message": exc.message, "values": {"email": email}},
+            exc.status,
+        )
+        return with_retry_after(page, exc)
     return render(
         request, "accounts/message.html",
         {"heading": "Check your e-mail", "message": "If this address has an account, we sent it a link valid for 30 minutes."},

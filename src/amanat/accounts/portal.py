@@ -14,7 +14,7 @@ from amanat.accounts import mfa, sessions, tokens, totp
 from amanat.accounts import service as accounts
 from amanat.accounts.deps import current_session_id, page_customer, require_csrf
 from amanat.accounts.pages import form_values
-from amanat.accounts.web import redirect, render, runtime_of
+from amanat.accounts.web import client_info, redirect, render, runtime_of
 from amanat.core.errors import AmanatError, Invalid
 from amanat.customers import service as customers
 from amanat.customers.models import PROVINCES
@@ -45,7 +45,7 @@ def overview(request: Request, actor: Customer) -> HTMLResponse:
 def resend(request: Request, actor: Customer) -> Response:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        accounts.resend_verification(uow, runtime, actor)
+        accounts.resend_verification(uow, runtime, actor, client_info(request))
         uow.commit()
     return redirect("/account")
 

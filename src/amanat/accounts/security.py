@@ -14,6 +14,11 @@ KINDS = (
     "signin.account_hard_locked",
     "signin.network_locked",
     "mfa.failed",
+    "mfa.refused",
+    "mfa.account_locked",
+    "mfa.account_hard_locked",
+    "mail.address_limited",
+    "mail.network_limited",
     "signin.new_device",
     "signin.suspicious",
 )
@@ -56,3 +61,18 @@ def account_key(runtime: Runtime, principal_kind: str, normalised_name: str) -> 
     return f"acct:{principal_kind}:" + runtime.vault.hash_token(
         f"signin|{principal_kind}|{normalised_name}"
     )
+
+
+def mfa_key(principal_kind: str, principal_id: str) -> str:
+    """Second-factor failures are counted per account (an id, not a personal value)."""
+    return f"mfa:{principal_kind}:{principal_id}"
+
+
+def mail_key(runtime: Runtime, normalised_email: str) -> str:
+    """A keyed hash of an address mail is asked for, whether or not it has an account."""
+    return "mail:" + runtime.vault.hash_token("mail|" + normalised_email)
+
+
+def mail_network_key(runtime: Runtime, ip: str) -> str:
+    """A keyed hash of the network address that asks for mail."""
+    return "mailnet:" + runtime.vault.hash_token("network|" + ip)

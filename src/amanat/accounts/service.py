@@ -17,8 +17,15 @@ from amanat.accounts import mail, sessions
 from amanat.accounts.models import ActionToken, AuthSession, Credential
 from amanat.accounts.passwords import password_problem
 from amanat.accounts.schemas import SignupIn
-from amanat.accounts.security import account_key, network_key, record_security_event
-from amanat.accounts.throttle import DatabaseThrottleStore, Throttle
+from amanat.accounts.security import (
+    account_key,
+    mail_key,
+    mail_network_key,
+    mfa_key,
+    network_key,
+    record_security_event,
+)
+from amanat.accounts.throttle import Refusal, Throttle, throttle_for
 from amanat.accounts.tokens import issue_action_token, peek_action_token, use_action_token
 from amanat.accounts.useragent import ClientInfo, normalise_ip
 from amanat.audit import service as audit
@@ -57,24 +64,37 @@ class SignInOutcome:
             raise self.error
 
 
-def throttle_for(runtime: Runtime) -> Throttle:
-    if runtime.settings.redis_url:
-        from amanat.accounts.redis_throttle import RedisThrottleStore
-
-        return Throttle(RedisThrottleStore.for_url(runtime.settings.redis_url))
-    return Throttle(DatabaseThrottleStore())
-
-
 # -- sign-up and verification -------------------------------------------------------------
 
 
-def sign_up(uow: UnitOfWork, runtime: Runtime, data: SignupIn) -> str:
+@dataclass
+class SignUpOutcome:
+    """What a sign-up did. A refusal may still have state to keep (the mail to an
+    existing account's owner, the mail counters): the caller commits, then raises."""
+
+    customer_id: str | None = None
+    error: AmanatError | None = None
+
+    def raise_for_failure(self) -> str:
+        """The new customer's id, or the refusal raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.customer_id is not None
+        return self.customer_id
+
+
+def sign_up(
+    uow: UnitOfWork, runtime: Runtime, data: SignupIn, client: ClientInfo | None = None
+) -> SignUpOutcome:
     """Create a customer (collection point ``account_creation``) and mail a verification link.
 
-    Callers: anyone (the public sign-up form and API). Acts as ``Actor.system("signup")``
-    for ``account_management``. Records customer.created and account.signed_up.
-    Raises Invalid with one message per field (nothing stored), or Conflict when the
-    e-mail, phone or CNIC already has an account, without saying which.
+    Callers: anyone (the public sign-up form and API; ``client`` is the caller's network
+    address for the per-network mail limit). Acts as ``Actor.system("signup")`` for
+    ``account_management``. Records customer.created and account.signed_up. Raises
+    Invalid with one message per field, or TooManyRequests when mail was asked for this
+    address or from this network too often (``mail_limit``); nothing is stored then.
+    Outcome error: Conflict when the e-mail, phone or CNIC already has an account,
+    without saying which (the owner of a taken e-mail is told by mail).
     """
     errors: dict[str, str] = {}
     details = validate_details(data, errors)
@@ -83,12 +103,15 @@ def sign_up(uow: UnitOfWork, runtime: Runtime, data: SignupIn) -> str:
         if problem:
             errors["password"] = problem
     raise_if_any(errors)
+    refused = mail_limit(uow, runtime, details.email, client)
+    if refused is not None:
+        raise refused.error()
     # Hash before looking for duplicates, so that a refusal costs the same time as a success.
     password_hash = runtime.vault.passwords.hash(data.password)
     now = runtime.clock.now()
     if customers.any_taken(uow, runtime, details):
         _tell_existing_owner(uow, runtime, details.email)
-        raise Conflict(SIGNUP_REFUSED)
+        return SignUpOutcome(error=Conflict(SIGNUP_REFUSED))
     try:
         customer = customers.create_customer(uow, runtime, details, now)
     except IntegrityError as exc:  # a concurrent sign-up took a value between check and insert
@@ -106,7 +129,31 @@ def sign_up(uow: UnitOfWork, runtime: Runtime, data: SignupIn) -> str:
         customer_id=customer.id, purpose="account_management",
         categories={"account.password"},
     )  # fmt: skip
-    return customer.id
+    return SignUpOutcome(customer_id=customer.id)
+
+
+def mail_limit(
+    uow: UnitOfWork, runtime: Runtime, email: str, client: ClientInfo | None
+) -> Refusal | None:
+    """Count a request that will send mail to ``email`` (normalised), or say why it is
+    refused. Counted before anything looks up whether the address has an account, so
+    the limit tells nothing about accounts. Records mail.address_limited or
+    mail.network_limited when a limit is reached."""
+    if not runtime.settings.throttling:
+        return None
+    throttle = throttle_for(runtime)
+    now = runtime.clock.now()
+    address = mail_key(runtime, email)
+    network = mail_network_key(runtime, normalise_ip(client.ip)) if client is not None else None
+    refusal, _ = throttle.check(uow, now, [address] + ([network] if network else []), "mail")
+    if refusal is not None:
+        return refusal
+    result = throttle.record_mail_request(uow, now, address, network)
+    if result.address_locked:
+        record_security_event(uow, runtime, "mail.address_limited", subject_key=address)
+    if result.network_locked:
+        record_security_event(uow, runtime, "mail.network_limited", network_key=network)
+    return None
 
 
 def _tell_existing_owner(uow: UnitOfWork, runtime: Runtime, email: str) -> None:
@@ -183,12 +230,21 @@ def _use_either(uow: UnitOfWork, runtime: Runtime, token: str) -> ActionToken:
     return use_action_token(uow, runtime, "verify_email", token)  # raises the refusal
 
 
-def resend_verification(uow: UnitOfWork, runtime: Runtime, actor: Actor) -> None:
-    """Mail a fresh verification link to a signed-in, unverified customer."""
+def resend_verification(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, client: ClientInfo | None = None
+) -> None:
+    """Mail a fresh verification link to a signed-in, unverified customer.
+
+    Raises TooManyRequests when mail was asked for this address or network too often
+    (nothing is sent then).
+    """
     customer = customers.get_customer(uow, actor.id)
     if customer.is_verified:
         return
     name, email = customers.read_name_and_email(uow, runtime, actor, actor.id, "self")
+    refused = mail_limit(uow, runtime, email, client)
+    if refused is not None:
+        raise refused.error()
     _send_verification(uow, runtime, actor.id, name, email, "verify_email")
 
 
@@ -270,6 +326,9 @@ def sign_in_principal(
 
     if failures_before:
         throttle.record_success(uow, acct)
+    if principal_kind == "customer" and runtime.settings.throttling:
+        # Whoever signs in can read their mail: the daily mail limit starts again.
+        throttle.clear(uow, mail_key(runtime, sign_in_name))
     if runtime.vault.passwords.needs_rehash(credential.password_hash or ""):
         credential.password_hash = runtime.vault.passwords.hash(password)
     mfa_enrolled = credential.mfa_enabled_at is not None
@@ -457,15 +516,23 @@ def _store_password(
     uow.session.flush()
 
 
-def request_password_reset(uow: UnitOfWork, runtime: Runtime, email: str) -> None:
+def request_password_reset(
+    uow: UnitOfWork, runtime: Runtime, email: str, client: ClientInfo | None = None
+) -> None:
     """Mail a reset link (valid 30 minutes) if the address has an account; say nothing either way.
 
-    Callers: anyone. Records account.password_reset_requested for an existing account.
+    Callers: anyone (``client``: the caller's network address, for the per-network mail
+    limit). Records account.password_reset_requested for an existing account. Raises
+    Invalid for a malformed address, TooManyRequests (the same for any address) when
+    mail was asked for this address or network too often.
     """
     try:
         name = normalise_email(email)
     except ValueError as exc:
         raise Invalid(FIX_FIELDS, fields={"email": str(exc)}) from exc
+    refused = mail_limit(uow, runtime, name, client)
+    if refused is not None:
+        raise refused.error()
     customer = customers.find_by_email(uow, runtime, name)
     if customer is None or not customer.is_active:
         return
@@ -506,8 +573,11 @@ def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, new: str) -> s
         raise Invalid("This link is not valid any more; ask for a new one.")
     _store_password(uow, runtime, credential, new)
     sessions.end_all(uow, runtime, row.principal_id, "password_reset")
+    throttle = throttle_for(runtime)
+    throttle.clear(uow, mfa_key("customer", row.principal_id))
     if email:
-        throttle_for(runtime).clear(uow, account_key(runtime, "customer", email))
+        throttle.clear(uow, account_key(runtime, "customer", email))
+        throttle.clear(uow, mail_key(runtime, email))
     audit.record(
         uow, runtime.clock, Event.ACCOUNT_PASSWORD_RESET, actor, customer_id=row.principal_id,
         categories={"account.password"},

@@ -11,6 +11,18 @@ Counts live in the database (``throttle_counters``), or in Redis when
 Per network address: 50 failures within 15 minutes lock that address for 15 minutes.
 A successful sign-in clears the account's consecutive count; a password reset clears
 its lock. A refused attempt (while locked or waiting) is not counted again.
+
+Wrong second-factor codes are counted per account (``mfa:`` keys) across sign-ins with
+the same rule, so knowing the password buys no fresh guesses: a correct code clears the
+count, a password reset opens a hard lock.
+
+Requests that send mail (sign-up, password reset, verification resend) are counted per
+e-mail address (``mail:`` keys) and per network address (``mailnet:`` keys), before
+anyone looks up whether the address has an account, so the limit enumerates nothing:
+
+* per address: 3 within 15 minutes, then wait for the window to end;
+* per address: from the 10th in a row, one a day (a sign-in or password reset clears it);
+* per network address: 20 within 15 minutes, then 15 minutes' wait.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from sqlalchemy import select
 from amanat.accounts.models import ThrottleCounter
 from amanat.core.errors import TooManyRequests
 from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
 
 FREE_FAILURES = 3
 LOCK_FROM = 10
@@ -35,6 +48,26 @@ NET_WINDOW = timedelta(minutes=15)
 NET_LIMIT = 50
 # A lock far beyond any session: cleared only by a password reset.
 _FOREVER = timedelta(days=365 * 100)
+MAIL_WINDOW = NET_WINDOW  # the stores keep one window length for every key
+MAIL_PER_WINDOW = 3
+MAIL_DAILY_FROM = 10
+MAIL_DAILY_LOCK = timedelta(hours=24)
+MAIL_NET_PER_WINDOW = 20
+# What each kind of refusal says; {wait} is "N seconds" or "N minutes".
+_REFUSALS = {
+    "signin": (
+        "Too many failed sign-ins; wait {wait} and try again{reset}.",
+        "Too many failed sign-ins; reset your password by e-mail to sign in again.",
+    ),
+    "mfa": (
+        "Too many wrong second-factor codes; wait {wait} and try again{reset}.",
+        "Too many wrong second-factor codes; reset your password by e-mail to sign in again.",
+    ),
+    "mail": (
+        "Too many e-mails were requested for this address or from your network; wait {wait} and try again.",
+        "",
+    ),
+}
 
 
 @dataclass
@@ -109,23 +142,25 @@ def _counter(row: ThrottleCounter) -> Counter:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an attempt is refused before any password is checked."""
+    """Why an attempt is refused before any password, code or address is looked at."""
 
     retry_after_seconds: int
     needs_reset: bool
+    kind: str = "signin"  # signin, mfa or mail: what the sentence talks about
 
     def error(self) -> TooManyRequests:
-        if self.needs_reset:
-            return TooManyRequests(
-                "Too many failed sign-ins; reset your password by e-mail to sign in again."
-            )
-        minutes = max(1, math.ceil(self.retry_after_seconds / 60))
-        if self.retry_after_seconds < 60:
-            return TooManyRequests(
-                f"Too many failed sign-ins; wait {self.retry_after_seconds} seconds and try again."
-            )
+        waiting, reset = _REFUSALS[self.kind]
+        if self.needs_reset and reset:
+            return TooManyRequests(reset, retry_after=self.retry_after_seconds)
+        seconds = self.retry_after_seconds
+        if seconds < 60:
+            wait, hint = f"{seconds} seconds", ""
+        elif seconds < 3 * 3600:
+            wait, hint = f"{math.ceil(seconds / 60)} minutes", ", or reset your password"
+        else:
+            wait, hint = f"{math.ceil(seconds / 3600)} hours", ", or reset your password"
         return TooManyRequests(
-            f"Too many failed sign-ins; wait {minutes} minutes and try again, or reset your password."
+            waiting.format(wait=wait, reset=hint), retry_after=self.retry_after_seconds
         )
 
 
@@ -136,6 +171,12 @@ class FailureResult:
     network_locked: bool
 
 
+@dataclass(frozen=True)
+class MailResult:
+    address_locked: bool
+    network_locked: bool
+
+
 class Throttle:
     def __init__(self, store: ThrottleStore) -> None:
         self.store = store
@@ -143,7 +184,9 @@ class Throttle:
     def refusal(self, uow: UnitOfWork, now: datetime, keys: list[str]) -> Refusal | None:
         return self.check(uow, now, keys)[0]
 
-    def check(self, uow: UnitOfWork, now: datetime, keys: list[str]) -> tuple[Refusal | None, int]:
+    def check(
+        self, uow: UnitOfWork, now: datetime, keys: list[str], kind: str = "signin"
+    ) -> tuple[Refusal | None, int]:
         """Whether an attempt is refused now, and the first key's consecutive failures
         (read once: the sign-in needs both)."""
         first_consecutive = 0
@@ -155,23 +198,17 @@ class Throttle:
             if index == 0:
                 first_consecutive = counter.consecutive
             if refusal is None and counter.locked_until is not None and counter.locked_until > now:
-                needs_reset = key.startswith("acct:") and counter.consecutive >= HARD_LOCK_AT
+                needs_reset = (
+                    key.startswith(("acct:", "mfa:")) and counter.consecutive >= HARD_LOCK_AT
+                )
                 wait = math.ceil((counter.locked_until - now).total_seconds())
-                refusal = Refusal(retry_after_seconds=max(1, wait), needs_reset=needs_reset)
+                refusal = Refusal(max(1, wait), needs_reset, kind)
         return refusal, first_consecutive
 
     def record_failure(
         self, uow: UnitOfWork, now: datetime, account_key: str, network_key: str
     ) -> FailureResult:
-        account = self.store.increment(uow, account_key, now)
-        consecutive = account.consecutive
-        if consecutive >= HARD_LOCK_AT:
-            self.store.lock(uow, account_key, now + _FOREVER, permanent=True)
-        elif consecutive >= LOCK_FROM:
-            self.store.lock(uow, account_key, now + LOCK_FOR, permanent=False)
-        elif consecutive > FREE_FAILURES:
-            delay = min(timedelta(seconds=2 ** (consecutive - FREE_FAILURES)), MAX_DELAY)
-            self.store.lock(uow, account_key, now + delay, permanent=False)
+        consecutive = self._count_account_failure(uow, now, account_key)
         network = self.store.increment(uow, network_key, now)
         if network.window_failures >= NET_LIMIT:
             self.store.lock(uow, network_key, now + LOCK_FOR, permanent=False)
@@ -180,6 +217,48 @@ class Throttle:
             hard_locked=consecutive == HARD_LOCK_AT,
             network_locked=network.window_failures == NET_LIMIT,
         )
+
+    def record_code_failure(self, uow: UnitOfWork, now: datetime, mfa_key: str) -> FailureResult:
+        """A wrong second-factor code: the account's rule, on the account alone (the
+        password step already counts the network address)."""
+        consecutive = self._count_account_failure(uow, now, mfa_key)
+        return FailureResult(
+            account_locked=consecutive == LOCK_FROM,
+            hard_locked=consecutive == HARD_LOCK_AT,
+            network_locked=False,
+        )
+
+    def _count_account_failure(self, uow: UnitOfWork, now: datetime, key: str) -> int:
+        consecutive = self.store.increment(uow, key, now).consecutive
+        if consecutive >= HARD_LOCK_AT:
+            self.store.lock(uow, key, now + _FOREVER, permanent=True)
+        elif consecutive >= LOCK_FROM:
+            self.store.lock(uow, key, now + LOCK_FOR, permanent=False)
+        elif consecutive > FREE_FAILURES:
+            delay = min(timedelta(seconds=2 ** (consecutive - FREE_FAILURES)), MAX_DELAY)
+            self.store.lock(uow, key, now + delay, permanent=False)
+        return consecutive
+
+    def record_mail_request(
+        self, uow: UnitOfWork, now: datetime, address_key: str, network_key: str | None
+    ) -> MailResult:
+        """Count one request that sends mail; the next is refused once a limit is reached."""
+        address = self.store.increment(uow, address_key, now)
+        address_locked = False
+        if address.consecutive >= MAIL_DAILY_FROM:
+            self.store.lock(uow, address_key, now + MAIL_DAILY_LOCK, permanent=False)
+            address_locked = True
+        elif address.window_failures >= MAIL_PER_WINDOW:
+            until = max(address.window_start + MAIL_WINDOW, now + timedelta(seconds=1))
+            self.store.lock(uow, address_key, until, permanent=False)
+            address_locked = True
+        network_locked = False
+        if network_key is not None:
+            network = self.store.increment(uow, network_key, now)
+            if network.window_failures >= MAIL_NET_PER_WINDOW:
+                self.store.lock(uow, network_key, now + LOCK_FOR, permanent=False)
+                network_locked = True
+        return MailResult(address_locked=address_locked, network_locked=network_locked)
 
     def consecutive(self, uow: UnitOfWork, key: str) -> int:
         counter = self.store.get(uow, key)
@@ -191,3 +270,13 @@ class Throttle:
     def clear(self, uow: UnitOfWork, account_key: str) -> None:
         """A password reset opens the account again."""
         self.store.clear(uow, account_key)
+
+
+def throttle_for(runtime: Runtime) -> Throttle:
+    """The throttle over the configured store: Redis when ``AMANAT_REDIS_URL`` is set,
+    else the database (in the caller's transaction)."""
+    if runtime.settings.redis_url:
+        from amanat.accounts.redis_throttle import RedisThrottleStore
+
+        return Throttle(RedisThrottleStore.for_url(runtime.settings.redis_url))
+    return Throttle(DatabaseThrottleStore())

@@ -51,8 +51,16 @@ class Invalid(AmanatError):
 
 
 class TooManyRequests(AmanatError):
+    """``retry_after`` (seconds), when known, is sent as the Retry-After header."""
+
     status = 429
     code = "too_many_requests"
+
+    def __init__(
+        self, message: str, *, retry_after: int | None = None, fields: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message, fields=fields)
+        self.retry_after = retry_after
 
 
 class Unavailable(AmanatError):

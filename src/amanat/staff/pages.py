@@ -17,6 +17,7 @@ from amanat.accounts.deps import (
     require_csrf,
     set_session_cookie,
 )
+from amanat.accounts.pages import with_retry_after
 from amanat.accounts.web import client_info, redirect, render, runtime_of
 from amanat.core.errors import AmanatError, Invalid
 from amanat.staff import service as staff
@@ -78,10 +79,11 @@ def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "")
         outcome = mfa.complete_sign_in(uow, runtime, row, code)
         uow.commit()
     if outcome.error is not None:
-        return render(
+        page = render(
             request, "accounts/mfa.html",
-            {"action": "/staff/login/mfa", "message": outcome.error.message}, 401,
+            {"action": "/staff/login/mfa", "message": outcome.error.message}, outcome.error.status,
         )  # fmt: skip
+        return with_retry_after(page, outcome.error)
     assert outcome.token is not None
     response = redirect("/staff")
     set_session_cookie(response, runtime, "staff", outcome.token)

@@ -17,8 +17,9 @@ from amanat.access.actor import Actor
 from amanat.accounts import mfa, sessions
 from amanat.accounts.models import Credential
 from amanat.accounts.passwords import password_problem
-from amanat.accounts.security import account_key
-from amanat.accounts.service import SignInOutcome, sign_in_principal, throttle_for
+from amanat.accounts.security import account_key, mfa_key
+from amanat.accounts.service import SignInOutcome, sign_in_principal
+from amanat.accounts.throttle import throttle_for
 from amanat.accounts.tokens import issue_action_token, peek_action_token, use_action_token
 from amanat.accounts.useragent import ClientInfo
 from amanat.audit import service as audit
@@ -233,7 +234,9 @@ def remove_staff(uow: UnitOfWork, runtime: Runtime, email_or_id: str) -> str:
     member = find_staff(uow, runtime, email_or_id)
     email = staff_email(uow, runtime, member.id)
     sessions.forget_principal(uow, member.id)
-    throttle_for(runtime).clear(uow, account_key(runtime, "staff", email))
+    throttle = throttle_for(runtime)
+    throttle.clear(uow, account_key(runtime, "staff", email))
+    throttle.clear(uow, mfa_key("staff", member.id))
     member.status = "removed"
     member.removed_at = runtime.clock.now()
     member.username_ct = None

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from amanat.core.errors import AmanatError
+from amanat.core.errors import AmanatError, TooManyRequests
 from amanat.core.logging import get_logger
 from amanat.web.openapi import document_error_responses
 
@@ -52,7 +52,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AmanatError)
     async def amanat_error(request: Request, exc: AmanatError) -> Response:
         status = exc.status if exc.status < 500 else 503
-        return error_response(request, status, exc.code, exc.message, exc.fields)
+        response = error_response(request, status, exc.code, exc.message, exc.fields)
+        if isinstance(exc, TooManyRequests) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
