@@ -59,11 +59,26 @@ _MARK_ONE_TIME_BILLED = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class PlanTerms:
+    """What the run prices by: a plan's terms, read once per batch (not ORM objects)."""
+
+    code: str
+    name: str
+    kind: Kind
+    monthly_paisa: int
+    one_time_paisa: int
+    metered: bool
+    unit: str | None
+    unit_paisa: int
+    included_units: int
+
+
 @dataclass
 class Batch:
     """What the run loads once for a batch of customers, and what it will write."""
 
-    services: dict[str, list[tuple[ServiceRow, Plan]]]
+    services: dict[str, list[tuple[ServiceRow, PlanTerms]]]
     usage: dict[str, int]
     customers: dict[str, CustomerRow]
     profiles: dict[str, bytes]
@@ -115,8 +130,14 @@ def load_batch(
         ).order_by(Service.created_at, Service.id)
     ).all()  # fmt: skip
     plan_ids = {row.plan_id for row in rows}
-    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_(plan_ids)))}
-    services: dict[str, list[tuple[ServiceRow, Plan]]] = {}
+    plans = {
+        p.id: PlanTerms(
+            p.code, p.name, _kind(p), p.monthly_paisa, p.one_time_paisa, p.metered, p.unit,
+            p.unit_paisa, p.included_units,
+        )
+        for p in session.scalars(select(Plan).where(Plan.id.in_(plan_ids)))
+    }  # fmt: skip
+    services: dict[str, list[tuple[ServiceRow, PlanTerms]]] = {}
     for row in rows:
         services.setdefault(row.customer_id, []).append((row, plans[row.plan_id]))
     usage_rows = session.execute(
@@ -174,7 +195,7 @@ def _charges(access: Access, batch: Batch, customer_id: str, year: int, month: i
         jurisdiction = str(json.loads(raw or "{}").get("province", ""))
         start, end = max(starts_on, first), min(ends_on or last, last)
         label = plan.name if quantity == 1 else f"{plan.name} × {quantity}"
-        kind = _kind(plan)
+        kind = plan.kind
         if plan.monthly_paisa:
             amount = prorate_dates(
                 plan.monthly_paisa * quantity, year, month, starts_on, ends_on or last
