@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import cast
 
 from fastapi import FastAPI, Request
@@ -14,6 +16,7 @@ from amanat.access import pages as access_pages
 from amanat.accounts import api as accounts_api
 from amanat.accounts import pages as accounts_pages
 from amanat.accounts import portal as accounts_portal
+from amanat.accounts import useragent
 from amanat.billing import api as billing_api
 from amanat.billing import pages as billing_pages
 from amanat.comms import pages as comms_pages
@@ -49,6 +52,18 @@ ROUTERS = (
 )
 
 
+# Work done once per process when the server starts, before the first request (not at
+# import, and not inside a request): each entry is a plain function.
+STARTUP: tuple[Callable[[], None], ...] = (useragent.warm_up,)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    for task in STARTUP:
+        task()
+    yield
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(
         title="Amanat",
@@ -57,6 +72,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,  # Swagger UI loads script from a CDN, which the CSP forbids.
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     templates = make_templates()

@@ -59,6 +59,26 @@ def approximate_network(ip: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+# Typical agents, one per family of rules, so that warming compiles what sign-ins use.
+_WARM_UP_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+)
+
+
+def warm_up() -> None:
+    """Build and exercise ua-parser's rules (several seconds on a busy machine) before
+    the first sign-in needs them. Called once per process by the app's start-up
+    (lifespan), never at import."""
+    for agent in _WARM_UP_AGENTS:
+        parse(agent)
+
+
 @lru_cache(maxsize=1024)
 def _parse(user_agent: str) -> tuple[str, str, str]:
     if not user_agent:
