@@ -164,6 +164,34 @@ def worker() -> None:
         runtime.close()
 
 
+@app.command()
+@operator_errors
+def doctor() -> None:
+    """Self-audit: protections, keys, staff training, policy, audit log, dependencies.
+
+    Exit 0 when all is well; exit 1 when any protection is off or any check fails.
+    """
+    from amanat.doctor import run_checks
+
+    runtime = open_runtime()
+    try:
+        report = run_checks(runtime)
+    finally:
+        runtime.close()
+    area = ""
+    for finding in report.findings:
+        if finding.area != area:
+            area = finding.area
+            typer.echo(area.capitalize())
+        mark = {"ok": "ok  ", "off": "OFF ", "failing": "FAIL"}[finding.state]
+        typer.echo(f"  {mark} {finding.name}: {finding.detail}")
+    if report.healthy:
+        typer.echo("doctor: all is well.")
+        return
+    typer.echo(f"doctor: {report.problems} finding(s) need attention (OFF or FAIL above).")
+    raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()
