@@ -62,7 +62,7 @@ class _UnitsOfWork(ast.NodeVisitor):
         call = node.context_expr
         if isinstance(call, ast.Call) and isinstance(node.optional_vars, ast.Name):
             callee = ast.unparse(call.func)
-            if callee == "UnitOfWork" or callee.endswith(".uow"):
+            if callee in ("UnitOfWork", "DriverUnitOfWork") or callee.endswith(".uow"):
                 self.names.add(node.optional_vars.id)
         self.generic_visit(node)
 

@@ -12,6 +12,13 @@ It then appends the audit event in the caller's transaction and returns an ``Acc
 the only object in Amanat that can turn a ciphertext into a value or a value into a
 ciphertext, and only for the categories it was opened for.
 
+``read_row`` is the same decision for a read of one row that needs nothing else: it runs
+its own short transaction (decide, append, select, commit) and only then decrypts. When
+the decision needs no database (training known current, no case reference, not
+break-glass) that transaction is one pooled connection with driver-level statements,
+which is what keeps a guarded read near the price of a plain select
+(docs/performance.md); otherwise it is ``open`` in a unit of work.
+
 A refusal rolls the caller's transaction back (a refused operation leaves nothing half
 done), records access.denied in a transaction of its own, and raises AccessDenied
 (403) naming the role and purpose and, where there is one, how to fix it.
@@ -21,26 +28,41 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access import training
 from amanat.access.actor import Actor
 from amanat.access.references import ReferenceChecker, load_reference_checkers
+from amanat.audit import canonical
 from amanat.audit import service as audit
+from amanat.audit.append import append_event, config_of
 from amanat.audit.events import Event
 from amanat.core.clock import Clock
 from amanat.core.errors import BadRequest, Forbidden
-from amanat.db.uow import UnitOfWork
+from amanat.db.uow import DriverUnitOfWork, UnitOfWork
 from amanat.policy.model import Policy
 from amanat.vault.api import FieldCipher
 
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 REASON_MIN, REASON_MAX = 10, 500
 _TRAINING_CACHE_SECONDS = 300.0
+
+SessionOf = Callable[[], Session]
+"""Gives the session a decision may read (training records, case registers) from."""
+
+
+class _NeedsStore(Exception):
+    """The decision has to read the database: ``read_row`` takes the unit-of-work path."""
+
+
+def _no_store() -> Session:
+    raise _NeedsStore
 
 
 class AccessDenied(Forbidden):
@@ -102,6 +124,8 @@ class Guard:
         self._cipher = cipher
         self.clock = clock
         self._session_factory = session_factory
+        self._engine: Engine = session_factory.kw["bind"]
+        self._row_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._reference_checkers: dict[str, ReferenceChecker] = dict(
             load_reference_checkers() if reference_checkers is None else reference_checkers
         )
@@ -138,7 +162,9 @@ class Guard:
         """
         reads, writes = frozenset(reads), frozenset(writes)
         categories = reads | writes
-        refusal = self._refusal(uow, actor, customer_id, purpose, reads, writes, reference, reason)
+        refusal = self._refusal(
+            lambda: uow.session, actor, customer_id, purpose, reads, writes, reference, reason
+        )
         if refusal is not None:
             self._record_denial(uow, actor, customer_id, purpose, categories, reference, refusal)
             raise AccessDenied(refusal.message, reason_code=refusal.code)
@@ -158,13 +184,123 @@ class Guard:
                 customer_id, "audit_notes", "note_ct", str(recorded.seq), reason.strip()
             )
             audit.attach_note(uow, recorded.seq, customer_id, note_ct)
+        return self._grant(actor, customer_id, purpose, reads, writes, reference)
+
+    def read_row(
+        self,
+        actor: Actor,
+        customer_id: str,
+        purpose: str,
+        table: Table,
+        row_id: str,
+        columns: Mapping[str, str],
+        *,
+        reference: str | None = None,
+        reason: str | None = None,
+    ) -> tuple[Access, dict[str, str | None]] | None:
+        """Decide, record and commit, then decrypt ``columns`` of one row; None if no such row.
+
+        Callers: services that only read fields of one row (a staff view of a record),
+        outside any unit of work: this runs and commits its own transaction. ``columns``
+        maps each encrypted column of ``table`` to its category; the row is ``row_id``,
+        and must be held for ``customer_id`` (its ``customer_id`` column; for
+        ``customers``, its own id). Records access.granted or access.break_glass,
+        committed before anything is decrypted, or access.denied in its own transaction;
+        records nothing and returns None when that customer has no such row. Returns the
+        grant (for masking) and the values by column. Raises AccessDenied.
+        """
+        reads = frozenset(columns.values())
+        if purpose not in self.policy.purpose_ids or not self.policy.purpose(purpose).break_glass:
+            try:
+                refusal = self._refusal(
+                    _no_store, actor, customer_id, purpose, reads, frozenset(), reference, reason
+                )
+            except _NeedsStore:
+                pass
+            else:
+                if refusal is not None:
+                    self._append_denial(actor, customer_id, purpose, reads, reference, refusal)
+                    raise AccessDenied(refusal.message, reason_code=refusal.code)
+                row = self._read_row_lean(
+                    actor, customer_id, purpose, table, row_id, columns, reference
+                )
+                return None if row is None else self._decrypt_row(
+                    self._grant(actor, customer_id, purpose, reads, frozenset(), reference),
+                    table, row_id, columns, row,
+                )  # fmt: skip
+        with UnitOfWork(self._session_factory) as uow:
+            access = self.open(
+                uow, actor, customer_id, purpose, reads=reads, reference=reference, reason=reason
+            )
+            found = (
+                uow.session.connection()
+                .execute(_row_select(table, columns, row_id, customer_id))
+                .first()
+            )
+            if found is None:
+                return None  # leaving the block uncommitted: the access is not recorded
+            uow.commit()
+        return self._decrypt_row(access, table, row_id, columns, tuple(found))
+
+    def _read_row_lean(
+        self,
+        actor: Actor,
+        customer_id: str,
+        purpose: str,
+        table: Table,
+        row_id: str,
+        columns: Mapping[str, str],
+        reference: str | None,
+    ) -> tuple[Any, ...] | None:
+        """Append the grant and select the row in one transaction on a pooled connection."""
+        engine = self._engine
+        dialect = engine.dialect
+        sql = self._row_sql.get((table.name, tuple(columns)))
+        if sql is None:
+            sql = self._row_sql[(table.name, tuple(columns))] = _row_sql(table, columns, dialect)
+        reads = sorted(set(columns.values()))
+        with DriverUnitOfWork(engine) as uow:
+            append_event(
+                uow.dbapi, dialect, config_of(self._session_factory), self.clock,
+                Event.ACCESS_GRANTED, actor, customer_id=customer_id, purpose=purpose,
+                categories_text=canonical.categories_json(reads), reference=reference,
+                outcome="allowed",
+                details_text=canonical.details_json({"reads": reads, "writes": []}),
+            )  # fmt: skip
+            row: tuple[Any, ...] | None = uow.dbapi.execute(sql, (row_id, customer_id)).fetchone()
+            if row is not None:
+                uow.commit()  # else the block rolls back: nothing was read, nothing stands
+        return row
+
+    @staticmethod
+    def _decrypt_row(
+        access: Access,
+        table: Table,
+        row_id: str,
+        columns: Mapping[str, str],
+        row: tuple[Any, ...],
+    ) -> tuple[Access, dict[str, str | None]]:
+        return access, {
+            column: access.read(table.name, column, row_id, category, row[i])
+            for i, (column, category) in enumerate(columns.items())
+        }
+
+    def _grant(
+        self,
+        actor: Actor,
+        customer_id: str,
+        purpose: str,
+        reads: frozenset[str],
+        writes: frozenset[str],
+        reference: str | None,
+    ) -> Access:
         return Access(
             actor=actor,
             customer_id=customer_id,
             purpose=purpose,
             readable=reads,
             writable=writes,
-            masked=frozenset(declared.masked) & reads,
+            masked=frozenset(self.policy.purpose(purpose).masked) & reads,
             reference=reference,
             _cipher=self._cipher,
         )
@@ -210,12 +346,12 @@ class Guard:
         Checks role, purpose and training only (no customer yet). Records access.denied
         and raises AccessDenied when not; records nothing when it may (``open`` follows).
         """
-        refusal = self._role_refusal(uow, actor, purpose)
+        refusal = self._role_refusal(lambda: uow.session, actor, purpose)
         if refusal is not None:
             self._record_denial(uow, actor, None, purpose, frozenset(), None, refusal)
             raise AccessDenied(refusal.message, reason_code=refusal.code)
 
-    def _role_refusal(self, uow: UnitOfWork, actor: Actor, purpose: str) -> Refusal | None:
+    def _role_refusal(self, session: SessionOf, actor: Actor, purpose: str) -> Refusal | None:
         policy = self.policy
         if actor.role not in policy.role_ids:
             return Refusal("unknown_role", "Your role is not in the policy in force.")
@@ -232,14 +368,14 @@ class Guard:
                 f"The role '{actor.role}' may not act for the purpose '{purpose}'.",
             )
         if actor.kind == "staff":
-            status = self._training(uow.session, actor)
+            status = self._training(session, actor)
             if not status.allows_personal_data:
                 return Refusal(f"training_{status.state}", status.refusal(actor.role))
         return None
 
     def _refusal(
         self,
-        uow: UnitOfWork,
+        session: SessionOf,
         actor: Actor,
         customer_id: str,
         purpose: str,
@@ -248,7 +384,7 @@ class Guard:
         reference: str | None,
         reason: str | None,
     ) -> Refusal | None:
-        refusal = self._role_refusal(uow, actor, purpose)
+        refusal = self._role_refusal(session, actor, purpose)
         if refusal is not None:
             return refusal
         if actor.kind == "customer" and actor.id != customer_id:
@@ -278,18 +414,18 @@ class Guard:
                 )
         if declared.reference is not None and actor.kind == "staff":
             return self._reference_refusal(
-                uow.session, actor, customer_id, purpose, declared.reference, reference
+                session(), actor, customer_id, purpose, declared.reference, reference
             )
         return None
 
-    def _training(self, session: Session, actor: Actor) -> training.TrainingStatus:
+    def _training(self, session: SessionOf, actor: Actor) -> training.TrainingStatus:
         today = self.clock.now().date()
         key = (actor.id, actor.role)
         cached = self._trained_until.get(key)
         fresh = cached is not None and time.monotonic() - cached[1] < _TRAINING_CACHE_SECONDS
         if cached is not None and fresh and cached[0] >= today:
             return training.TrainingStatus("current", None, cached[0])
-        status = training.training_status(session, self.policy.role(actor.role), actor.id, today)
+        status = training.training_status(session(), self.policy.role(actor.role), actor.id, today)
         if status.state == "current" and status.valid_until is not None:
             self._trained_until[key] = (status.valid_until, time.monotonic())
         return status
@@ -343,6 +479,17 @@ class Guard:
         # The caller's transaction is abandoned first: a refused operation keeps nothing,
         # and on SQLite it holds the write lock the denial's own transaction needs.
         uow.rollback()
+        self._append_denial(actor, customer_id, purpose, categories, reference, refusal)
+
+    def _append_denial(
+        self,
+        actor: Actor,
+        customer_id: str | None,
+        purpose: str,
+        categories: frozenset[str],
+        reference: str | None,
+        refusal: Refusal,
+    ) -> None:
         kept_reference = reference if reference and REFERENCE_PATTERN.match(reference) else None
         kept_purpose = purpose if purpose in self.policy.purpose_ids else None
         with UnitOfWork(self._session_factory) as denial:
@@ -353,3 +500,28 @@ class Guard:
                 details={"reason_code": refusal.code},
             )  # fmt: skip
             denial.commit()
+
+
+def _owner_column(table: Table) -> str:
+    # Convention (docs/architecture.md): a table holding ciphertext names the customer
+    # whose key encrypts it in ``customer_id``; the customers table uses its own id.
+    return "id" if table.name == "customers" else "customer_id"
+
+
+def _row_select(table: Table, columns: Mapping[str, str], row_id: str, customer_id: str) -> Any:
+    (key,) = table.primary_key.columns
+    return select(*(table.c[name] for name in columns)).where(
+        key == row_id, table.c[_owner_column(table)] == customer_id
+    )
+
+
+def _row_sql(table: Table, columns: Mapping[str, str], dialect: Any) -> str:
+    """The driver-level text of ``_row_select`` (ids bound positionally: row id, owner)."""
+    (key,) = table.primary_key.columns
+    quote = dialect.identifier_preparer.quote
+    mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+    names = ", ".join(quote(table.c[name].name) for name in columns)
+    return (
+        f"SELECT {names} FROM {quote(table.name)} "  # noqa: S608 -- names from the model
+        f"WHERE {quote(key.name)} = {mark} AND {quote(_owner_column(table))} = {mark}"
+    )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 
 class UnitOfWork:
@@ -57,3 +59,55 @@ class UnitOfWork:
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
+
+
+class DriverUnitOfWork:
+    """A unit of work on one pooled driver connection, without a Session.
+
+    For the rare hot path whose few statements cost less than SQLAlchemy's work around
+    each of them (the guard's ``read_row``). ``dbapi`` is the driver's own connection
+    (sqlite3 or psycopg) in a transaction begun as every Amanat transaction begins
+    (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: implicitly, at the first statement).
+    Leaving the block without ``commit()`` rolls back; the connection goes back to the
+    engine's pool either way.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: PoolProxiedConnection | None = None
+
+    @property
+    def dbapi(self) -> Any:
+        if self._connection is None:
+            raise RuntimeError("DriverUnitOfWork used outside its `with` block")
+        return self._connection.driver_connection
+
+    def __enter__(self) -> Self:
+        connection = self._engine.raw_connection()
+        try:
+            driver: Any = connection.driver_connection
+            if self._engine.dialect.name == "sqlite":
+                driver.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None
+        try:
+            self._connection.rollback()  # nothing left to undo after commit()
+        finally:
+            self._connection.close()
+            self._connection = None
+
+    def commit(self) -> None:
+        if self._connection is None:
+            raise RuntimeError("DriverUnitOfWork used outside its `with` block")
+        self._connection.commit()
