@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
@@ -35,6 +36,43 @@ METHODS = ("bank_transfer", "bill_payment", "cash")
 EVENT_TYPES = ("payment.pending", "payment.succeeded", "payment.failed", "refund.succeeded")
 BRANDS = ("visa", "mastercard", "amex", "discover", "jcb", "unionpay", "diners", "unknown")
 WEBHOOK_ACTOR = Actor.system("payments")
+_WEBHOOKS = cast(Table, WebhookEvent.__table__)
+# Claim an event id: one statement, no savepoint; a concurrent copy waits for this row
+# (its transaction's outcome) and then inserts nothing.
+_CLAIM_PG = (
+    pg_insert(_WEBHOOKS)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(_WEBHOOKS.c.event_id)
+)
+_CLAIM_SQLITE = (
+    sqlite_insert(_WEBHOOKS)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(_WEBHOOKS.c.event_id)
+)
+_SET_OUTCOME = (
+    update(_WEBHOOKS)
+    .where(_WEBHOOKS.c.event_id == bindparam("event"))
+    .values(outcome=bindparam("result"))
+)
+# Built once: constructing these per webhook cost more than running them.
+_PAYMENT_BY_SESSION = (
+    select(Payment, Invoice)
+    .join(Invoice, Invoice.id == Payment.invoice_id)
+    .where(Payment.processor_session == bindparam("session"))
+)
+_SUSPENDED = select(Service.id).where(
+    Service.customer_id == bindparam("customer"), Service.status == "suspended"
+)
+_OVERDUE = (
+    select(Invoice.id)
+    .where(
+        Invoice.customer_id == bindparam("customer"),
+        Invoice.kind == "invoice",
+        Invoice.status == "issued",
+        Invoice.due_date < bindparam("today"),
+    )
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -114,42 +152,38 @@ def handle_webhook(uow: UnitOfWork, runtime: Runtime, headers: dict[str, str], b
         raise _reject(
             uow, runtime, "unknown_event", f"Amanat does not handle '{event.type[:40]}' events."
         )
-    if uow.session.get(WebhookEvent, event.id[:64]) is not None:
-        return "duplicate"
-    try:
-        with uow.session.begin_nested():
-            uow.session.add(
-                WebhookEvent(
-                    event_id=event.id[:64],
-                    type=event.type,
-                    received_at=runtime.clock.now(),
-                    outcome="applying",
-                )
-            )
-    except IntegrityError:
-        return "duplicate"  # the same event, delivered twice at once: the other copy applies it
-    if event.type == "refund.succeeded":
-        outcome = _apply_refund(uow, runtime, event.data)
-    else:
-        outcome = _apply_payment(uow, runtime, event.type, event.data)
-    recorded = uow.session.get(WebhookEvent, event.id[:64])
-    assert recorded is not None
-    recorded.outcome = outcome
-    audit.record(
-        uow, runtime.clock, Event.BILLING_WEBHOOK_APPLIED, WEBHOOK_ACTOR,
-        details={"event": event.id[:64], "type": event.type, "outcome": outcome},
+    event_id = event.id[:64]
+    conn = uow.session.connection()
+    claim = _CLAIM_PG if conn.dialect.name == "postgresql" else _CLAIM_SQLITE
+    claimed = conn.execute(
+        claim,
+        {"event_id": event_id, "type": event.type, "received_at": runtime.clock.now(),
+         "outcome": "applying"},
     )  # fmt: skip
+    if claimed.first() is None:
+        # Applied before, or being applied by a copy delivered at the same moment (whose
+        # row this INSERT waited for): either way that copy applies it, not this one.
+        return "duplicate"
+    with audit.batch(uow):  # this event's audit records: one chain lock, one INSERT
+        if event.type == "refund.succeeded":
+            outcome = _apply_refund(uow, runtime, event.data)
+        else:
+            outcome = _apply_payment(uow, runtime, event.type, event.data)
+        conn.execute(_SET_OUTCOME, {"event": event_id, "result": outcome})
+        audit.record(
+            uow, runtime.clock, Event.BILLING_WEBHOOK_APPLIED, WEBHOOK_ACTOR,
+            details={"event": event_id, "type": event.type, "outcome": outcome},
+        )  # fmt: skip
     return outcome
 
 
 def _apply_payment(uow: UnitOfWork, runtime: Runtime, kind: str, data: dict[str, Any]) -> str:
-    payment = uow.session.scalar(
-        select(Payment).where(Payment.processor_session == str(data.get("session")))
-    )
-    if payment is None:
+    found = uow.session.execute(_PAYMENT_BY_SESSION, {"session": str(data.get("session"))}).first()
+    if found is None:
         raise _reject(
             uow, runtime, "unknown_payment", "The webhook names a payment Amanat did not start."
         )
+    payment, invoice = found
     if (
         data.get("amount") != payment.amount_paisa
         or data.get("currency") != "PKR"
@@ -168,7 +202,6 @@ def _apply_payment(uow: UnitOfWork, runtime: Runtime, kind: str, data: dict[str,
         return "ignored"  # a late 'pending' never undoes an outcome
     if payment.status in ("succeeded",):
         return "ignored"
-    invoice = get_invoice(uow, payment.invoice_id)
     if kind == "payment.failed":
         if payment.status == "failed":
             return "ignored"
@@ -228,25 +261,19 @@ def _settle(uow: UnitOfWork, runtime: Runtime, invoice: Invoice, amount: int) ->
         return
     invoice.status = "paid"
     invoice.paid_at = runtime.clock.now()
-    uow.session.flush()
     audit.record(
         uow, runtime.clock, Event.BILLING_INVOICE_PAID, WEBHOOK_ACTOR, customer_id=invoice.customer_id,
         purpose="billing", reference=invoice.number, details={"invoice": invoice.id},
     )  # fmt: skip
+    # Most customers have nothing suspended: ask that first (the query flushes this
+    # invoice's change, so the overdue question below sees it paid).
+    suspended = uow.session.scalars(_SUSPENDED, {"customer": invoice.customer_id}).all()
+    if not suspended:
+        return
     today = business_date(runtime.clock.now())
-    still_overdue = uow.session.scalar(
-        select(Invoice.id).where(
-            Invoice.customer_id == invoice.customer_id, Invoice.kind == "invoice",
-            Invoice.status == "issued", Invoice.due_date < today,
-        )
-    )  # fmt: skip
+    still_overdue = uow.session.scalar(_OVERDUE, {"customer": invoice.customer_id, "today": today})
     if still_overdue is not None:
         return
-    suspended = uow.session.scalars(
-        select(Service.id).where(
-            Service.customer_id == invoice.customer_id, Service.status == "suspended"
-        )
-    ).all()
     for service_id in suspended:
         orders.reactivate_service(uow, runtime, Actor.system("overdue"), service_id)
 
