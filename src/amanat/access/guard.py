@@ -26,6 +26,7 @@ done), records access.denied in a transaction of its own, and raises AccessDenie
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -121,6 +122,11 @@ class Guard:
     ) -> None:
         """Build the guard; ``reference_checkers`` default to amanat.access.references'."""
         self.policy = policy
+        # The policy is fixed for the guard's life: look-ups by id, not scans, on every read.
+        self._roles = {role.id: role for role in policy.roles}
+        self._purposes = {purpose.id: purpose for purpose in policy.purposes}
+        self._purpose_reads = {p.id: frozenset(p.reads) for p in policy.purposes}
+        self._purpose_writes = {p.id: frozenset(p.writes) for p in policy.purposes}
         self._cipher = cipher
         self.clock = clock
         self._session_factory = session_factory
@@ -168,7 +174,7 @@ class Guard:
         if refusal is not None:
             self._record_denial(uow, actor, customer_id, purpose, categories, reference, refusal)
             raise AccessDenied(refusal.message, reason_code=refusal.code)
-        declared = self.policy.purpose(purpose)
+        declared = self._purposes[purpose]
         details: dict[str, object] = {"reads": sorted(reads), "writes": sorted(writes)}
         if declared.break_glass:
             details["note"] = True
@@ -210,7 +216,8 @@ class Guard:
         grant (for masking) and the values by column. Raises AccessDenied.
         """
         reads = frozenset(columns.values())
-        if purpose not in self.policy.purpose_ids or not self.policy.purpose(purpose).break_glass:
+        declared = self._purposes.get(purpose)
+        if declared is None or not declared.break_glass:
             try:
                 refusal = self._refusal(
                     _no_store, actor, customer_id, purpose, reads, frozenset(), reference, reason
@@ -258,14 +265,13 @@ class Guard:
         sql = self._row_sql.get((table.name, tuple(columns)))
         if sql is None:
             sql = self._row_sql[(table.name, tuple(columns))] = _row_sql(table, columns, dialect)
-        reads = sorted(set(columns.values()))
+        categories_text, details_text = _read_texts(frozenset(columns.values()))
         with DriverUnitOfWork(engine) as uow:
             append_event(
                 uow.dbapi, dialect, config_of(self._session_factory), self.clock,
                 Event.ACCESS_GRANTED, actor, customer_id=customer_id, purpose=purpose,
-                categories_text=canonical.categories_json(reads), reference=reference,
-                outcome="allowed",
-                details_text=canonical.details_json({"reads": reads, "writes": []}),
+                categories_text=categories_text, reference=reference, outcome="allowed",
+                details_text=details_text,
             )  # fmt: skip
             row: tuple[Any, ...] | None = uow.dbapi.execute(sql, (row_id, customer_id)).fetchone()
             if row is not None:
@@ -300,7 +306,7 @@ class Guard:
             purpose=purpose,
             readable=reads,
             writable=writes,
-            masked=frozenset(self.policy.purpose(purpose).masked) & reads,
+            masked=frozenset(self._purposes[purpose].masked) & reads,
             reference=reference,
             _cipher=self._cipher,
         )
@@ -352,17 +358,17 @@ class Guard:
             raise AccessDenied(refusal.message, reason_code=refusal.code)
 
     def _role_refusal(self, session: SessionOf, actor: Actor, purpose: str) -> Refusal | None:
-        policy = self.policy
-        if actor.role not in policy.role_ids:
+        role = self._roles.get(actor.role)
+        if role is None:
             return Refusal("unknown_role", "Your role is not in the policy in force.")
-        if purpose not in policy.purpose_ids:
+        if purpose not in self._purposes:
             # Not echoed: whatever was typed in place of a purpose is not ours to repeat.
             return Refusal(
                 "unknown_purpose",
                 f"That purpose is not in the policy; the role '{actor.role}' may act for: "
-                f"{', '.join(policy.role(actor.role).purposes)}.",
+                f"{', '.join(role.purposes)}.",
             )
-        if purpose not in policy.role(actor.role).purposes:
+        if purpose not in role.purposes:
             return Refusal(
                 "role_lacks_purpose",
                 f"The role '{actor.role}' may not act for the purpose '{purpose}'.",
@@ -389,15 +395,15 @@ class Guard:
             return refusal
         if actor.kind == "customer" and actor.id != customer_id:
             return Refusal("not_own_data", "A customer may act only on their own data.")
-        declared = self.policy.purpose(purpose)
-        extra_reads = sorted(reads - set(declared.reads))
+        declared = self._purposes[purpose]
+        extra_reads = sorted(reads - self._purpose_reads[purpose])
         if extra_reads:
             return Refusal(
                 "category_not_in_purpose",
                 f"The role '{actor.role}' acting for '{purpose}' may not read "
                 f"{', '.join(extra_reads)}.",
             )
-        extra_writes = sorted(writes - set(declared.writes))
+        extra_writes = sorted(writes - self._purpose_writes[purpose])
         if extra_writes:
             return Refusal(
                 "category_not_in_purpose",
@@ -425,7 +431,7 @@ class Guard:
         fresh = cached is not None and time.monotonic() - cached[1] < _TRAINING_CACHE_SECONDS
         if cached is not None and fresh and cached[0] >= today:
             return training.TrainingStatus("current", None, cached[0])
-        status = training.training_status(session(), self.policy.role(actor.role), actor.id, today)
+        status = training.training_status(session(), self._roles[actor.role], actor.id, today)
         if status.state == "current" and status.valid_until is not None:
             self._trained_until[key] = (status.valid_until, time.monotonic())
         return status
@@ -524,4 +530,14 @@ def _row_sql(table: Table, columns: Mapping[str, str], dialect: Any) -> str:
     return (
         f"SELECT {names} FROM {quote(table.name)} "  # noqa: S608 -- names from the model
         f"WHERE {quote(key.name)} = {mark} AND {quote(_owner_column(table))} = {mark}"
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _read_texts(reads: frozenset[str]) -> tuple[str, str]:
+    """The canonical categories and details of a grant to read ``reads`` (as ``open``'s)."""
+    ordered = sorted(reads)
+    return (
+        canonical.categories_json(ordered),
+        canonical.details_json({"reads": ordered, "writes": []}),
     )

@@ -56,6 +56,7 @@ class _Statements:
     insert_event: str
     insert_checkpoint: str
     bind_at: Callable[[datetime], Any]
+    text_at: bool
     result_at: Callable[[Any], datetime | None]
 
 
@@ -85,6 +86,7 @@ def _statements(dialect: Dialect) -> _Statements:
         insert_event=insert("audit_events", _EVENT_COLUMNS),
         insert_checkpoint=insert("audit_checkpoints", _CHECKPOINT_COLUMNS),
         bind_at=bind if bind is not None else (lambda value: value),
+        text_at=dialect.name == "sqlite",
         result_at=result if result is not None else (lambda value: value),
     )
     _BY_DIALECT[dialect.name] = made
@@ -130,12 +132,15 @@ def append_event(
         checkpoint_at = None if head[2] is None else sql.result_at(head[2])
     seq = prev_seq + 1
     at = clock.now()
+    at_text = c.format_at(at)
     body = c.canonical(
-        seq, c.format_at(at), str(code), actor.kind, actor.id, actor.role, customer_id,
+        seq, at_text, str(code), actor.kind, actor.id, actor.role, customer_id,
         purpose, categories_text, reference, outcome, details_text,
     )  # fmt: skip
     digest = c.chain_hash(prev_hash, body)
-    stored_at = sql.bind_at(at)
+    # SQLite keeps SQLAlchemy's text form of the UTC time, which is the canonical text
+    # with a space for the "T" and no "Z"; elsewhere the column type's own processor.
+    stored_at = f"{at_text[:10]} {at_text[11:26]}" if sql.text_at else sql.bind_at(at)
     dbapi.execute(
         sql.insert_event,
         (
@@ -149,7 +154,7 @@ def append_event(
         and signer is not None
         and _checkpoint_due(config, seq, at, checkpoint_at)
     ):
-        signature = signer.sign(c.checkpoint_message(seq, digest, c.format_at(at)))
+        signature = signer.sign(c.checkpoint_message(seq, digest, at_text))
         dbapi.execute(
             sql.insert_checkpoint, (seq, digest, stored_at, signer.key_id, signature.hex())
         )

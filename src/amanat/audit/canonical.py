@@ -38,7 +38,9 @@ _TEMPLATE = (
 
 
 def format_at(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat with fixed microseconds, its "+00:00" cut: the same text as
+    # strftime("%Y-%m-%dT%H:%M:%S.%fZ"), at a fraction of the cost, on every append.
+    return at.astimezone(UTC).isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def categories_json(categories: Iterable[str]) -> str:

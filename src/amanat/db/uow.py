@@ -75,6 +75,7 @@ class DriverUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: PoolProxiedConnection | None = None
+        self._committed = False
 
     @property
     def dbapi(self) -> Any:
@@ -91,7 +92,7 @@ class DriverUnitOfWork:
         except BaseException:
             connection.close()
             raise
-        self._connection = connection
+        self._connection, self._committed = connection, False
         return self
 
     def __exit__(
@@ -102,12 +103,14 @@ class DriverUnitOfWork:
     ) -> None:
         assert self._connection is not None
         try:
-            self._connection.rollback()  # nothing left to undo after commit()
+            if not self._committed:
+                self._connection.rollback()
         finally:
-            self._connection.close()
+            self._connection.close()  # back to the pool, which resets it once more
             self._connection = None
 
     def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("DriverUnitOfWork used outside its `with` block")
         self._connection.commit()
+        self._committed = True
