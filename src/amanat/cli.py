@@ -19,6 +19,7 @@ from amanat.core.logging import configure_logging
 from amanat.policy import cli as policy_cli
 from amanat.policy.loader import PolicyInvalid
 from amanat.psp import cli as psp_cli
+from amanat.retention import cli as retention_cli
 from amanat.runtime import Runtime, build_runtime
 from amanat.staff import cli as staff_cli
 from amanat.vault import cli as vault_cli
@@ -37,6 +38,7 @@ SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (
     ("dev", psp_cli.app),
     ("billing", billing_cli.app),
     ("audit", audit_cli.app),
+    ("retention", retention_cli.app),
 )
 for _name, _sub in SUB_APPS:
     app.add_typer(_sub, name=_name)

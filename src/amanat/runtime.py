@@ -50,7 +50,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     engine = make_engine(settings.resolved_database_url)
     clock = clock or SystemClock()
     session_factory = make_session_factory(engine)
-    vault = Vault.from_settings(settings, clock)
+    vault = Vault.from_settings(settings, clock, loaded.policy)
     configure_audit(session_factory, settings, vault)
     return Runtime(
         settings=settings,

@@ -36,6 +36,7 @@ class Event(StrEnum):
     VAULT_MASTER_ROTATED = "vault.master_rotated"
     VAULT_CUSTOMER_KEYS_ROTATED = "vault.customer_keys_rotated"
     VAULT_ERASURES_REPLAYED = "vault.erasures_replayed"
+    VAULT_LEGAL_HOLD_EXPIRED = "vault.legal_hold_expired"
     # Billing, payments and tax certificates (issue 7).
     BILLING_PLAN_CREATED = "billing.plan_created"
     BILLING_ORDER_PLACED = "billing.order_placed"

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from typing import Any
 
 from sqlalchemy import select
 
 from amanat.access.actor import Actor
+from amanat.access.guard import Access
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing.certificates import ledger
@@ -29,6 +32,14 @@ COLUMNS = ["name", "cnic", "ntn", "address", "invoices", "billed_rupees", "tax_c
 
 def _rupees(paisa: int) -> str:
     return f"{paisa // 100}.{paisa % 100:02d}"
+
+
+def _snapshot_party(access: Access, invoices: list[Invoice]) -> dict[str, Any]:
+    newest = max((i for i in invoices if i.kind == "invoice"), key=lambda i: i.issue_date)
+    raw = access.read(
+        "billing_invoices", "snapshot_ct", newest.id, "billing.record", newest.snapshot_ct
+    )
+    return dict(json.loads(raw)) if raw else {}
 
 
 def withholding_statement(uow: UnitOfWork, runtime: Runtime, actor: Actor, quarter: str) -> str:
@@ -57,11 +68,16 @@ def withholding_statement(uow: UnitOfWork, runtime: Runtime, actor: Actor, quart
         tax = sum(i.advance_tax_paisa for i in invoices)
         if tax <= 0:
             continue
+        customer = get_customer(uow, customer_id)
+        erased = customer.status == "erased"
         access = runtime.guard.open(
-            uow, actor, customer_id, "legal_obligation", reads=PARTY_READS,
+            uow, actor, customer_id, "legal_obligation",
+            reads=PARTY_READS | {"billing.record"} if erased else PARTY_READS,
             reference=f"s165-{quarter}",
         )  # fmt: skip
-        party = read_party(access, get_customer(uow, customer_id))
+        # An erased customer's details survive only in the invoices' snapshots, which the
+        # legal hold keeps readable (amanat.vault.holds): the newest one in the quarter.
+        party = _snapshot_party(access, invoices) if erased else read_party(access, customer)
         billed = sum(i.net_paisa + i.sales_tax_paisa for i in invoices)
         writer.writerow([
             party["name"], format_cnic(party["cnic"] or ""), party["ntn"] or "",

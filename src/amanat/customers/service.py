@@ -243,8 +243,11 @@ def erase_customer(uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id:
     their data key (crypto-shredding) once the change is committed.
 
     Callers: the privacy-rights flow (the customer) or a data protection officer.
-    Records customer.erased. Raises NotFound if already erased. Legal holds on other
-    domains' records are theirs to honour before calling this.
+    Records customer.erased. Raises NotFound if already erased. Records under a legal
+    hold (invoices, certificates, tax profile) are encrypted under the customer's
+    separate hold key, which this spares: they stay readable for the purposes the
+    policy allows until ``amanat retention run`` destroys that key when the hold ends
+    (amanat.vault.holds).
     """
     from amanat.accounts import sessions as account_sessions
 

@@ -20,7 +20,7 @@ import hmac
 import os
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from os import urandom
 from time import monotonic
 from typing import TYPE_CHECKING
@@ -36,12 +36,14 @@ from amanat.core.clock import Clock
 from amanat.core.errors import ConfigError
 from amanat.vault.api import FieldTampered, KeyDestroyed, UnknownKey, VaultError
 from amanat.vault.cache import ExpiringCache
+from amanat.vault.holds import HOLD_PREFIX, is_hold_owner, legal_hold_columns, subject_of
 from amanat.vault.keystore import KeyStore
 from amanat.vault.master import EnvMasterKeys, FileMasterKeys, MasterKeyProvider
 from amanat.vault.passwords import Passwords
 
 if TYPE_CHECKING:
     from amanat.db.uow import UnitOfWork
+    from amanat.policy.model import Policy
 
 FORMAT_VERSION = 1
 _VERSION_BYTE = bytes([FORMAT_VERSION])
@@ -90,7 +92,10 @@ class Vault:
         *,
         cache_entries: int = 100_000,
         cache_seconds: float = 60.0,
+        policy: Callable[[], Policy] | None = None,
     ) -> None:
+        """``policy`` gives the policy whose legal holds pick the hold key (amanat.vault.holds);
+        without one every value is encrypted under the customer's ordinary key."""
         self.keystore = keystore
         self.master = master
         self.clock = clock
@@ -106,9 +111,13 @@ class Vault:
         self._root: bytes | None = None
         self._lock = threading.RLock()
         self._checked = False
+        self._policy = policy
+        self._held: frozenset[tuple[str, str]] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Clock) -> Vault:
+    def from_settings(cls, settings: Settings, clock: Clock, policy: Policy | None = None) -> Vault:
+        """The vault of an installation; ``policy`` (else the settings' policy file, read on
+        first use) decides which columns are under a legal hold."""
         url = (
             settings.keystore_url
             or f"sqlite:///{(settings.resolved_key_dir / 'keystore.db').resolve()}"
@@ -131,6 +140,7 @@ class Vault:
                 settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
             ),
             cache_seconds=settings.key_cache_seconds,
+            policy=(lambda: policy) if policy is not None else _policy_loader(settings),
         )
 
     def close(self) -> None:
@@ -141,16 +151,18 @@ class Vault:
     def encrypt(
         self, customer_id: str, table: str, column: str, row_id: str, plaintext: str
     ) -> bytes:
-        """Encrypt under the customer's active data key (made on first use).
+        """Encrypt under the customer's active data key (made on first use): their hold key
+        when the column's category is under a legal hold in the policy, else their ordinary
+        key. The associated data names the customer either way.
 
         Raises KeyDestroyed for an erased customer.
         """
-        cached = self._by_owner.get(customer_id)
-        if cached is None or cached[0] < monotonic():
-            entry = self._load_active(customer_id)
-        else:
-            entry = cached[1]
-        _, aead, prefix = entry
+        held = self._held if self._held is not None else self._held_columns()
+        owner = HOLD_PREFIX + customer_id if (table, column) in held else customer_id
+        cached = self._by_owner.get(owner)
+        _, aead, prefix = (
+            self._load_active(owner) if cached is None or cached[0] < monotonic() else cached[1]
+        )
         nonce = urandom(12)
         aad = prefix + f"\x00{table}\x00{column}\x00{row_id}\x00{customer_id}".encode()
         return prefix + nonce + aead.encrypt(nonce, plaintext.encode(), aad)
@@ -166,7 +178,7 @@ class Vault:
         if cached is None or cached[0] < monotonic():
             cached = (0.0, self._load_for(ciphertext, customer_id, table, column, row_id))
         owner, aead, prefix = cached[1]
-        if owner != customer_id:
+        if owner != customer_id and owner != HOLD_PREFIX + customer_id:
             raise FieldTampered(
                 f"The stored value of {_where(table, column, row_id)} is encrypted for another "
                 "customer: it was copied."
@@ -294,12 +306,22 @@ class Vault:
                 f"The value of {where} names data key {key_id}, which the key store does not "
                 "have; restore the key store that belongs to this database."
             )
-        if row.customer_id != customer_id:
+        if subject_of(row.customer_id) != customer_id:
             raise FieldTampered(
                 f"The stored value of {where} is encrypted for another customer: it was copied."
             )
-        dek = self.master.unwrap(row.master_version, row.wrapped, dek_aad(customer_id, key_id))
-        return self._entry(customer_id, key_id, dek)
+        owner = row.customer_id  # the customer's ordinary key or their legal-hold key
+        dek = self.master.unwrap(row.master_version, row.wrapped, dek_aad(owner, key_id))
+        return self._entry(owner, key_id, dek)
+
+    def _held_columns(self) -> frozenset[tuple[str, str]]:
+        if self._held is None:
+            self._held = frozenset() if self._policy is None else legal_hold_columns(self._policy())
+        return self._held
+
+    def is_held(self, table: str, column: str) -> bool:
+        """Whether values of this column are encrypted under the owner's legal-hold key."""
+        return (table, column) in self._held_columns()
 
     def _load_active(self, customer_id: str) -> _KeyEntry:
         self._check()
@@ -318,7 +340,9 @@ class Vault:
                         entry = self._entry(customer_id, row.key_id, dek)
                     self._active.put(customer_id, entry)
                     return entry
-                if self.keystore.is_erased(customer_id):
+                if self.keystore.is_erased(customer_id) or (
+                    is_hold_owner(customer_id) and self.keystore.is_erased(subject_of(customer_id))
+                ):
                     raise KeyDestroyed(
                         "This customer was erased; nothing more can be stored for them."
                     )
@@ -414,3 +438,12 @@ class Vault:
         existed = self.keystore.root_key(ROOT_NAME) is not None
         self._root_key()
         return not existed
+
+
+def _policy_loader(settings: Settings) -> Callable[[], Policy]:
+    def load() -> Policy:
+        from amanat.policy.loader import load_policy
+
+        return load_policy(settings.policy).policy
+
+    return load

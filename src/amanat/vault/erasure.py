@@ -11,6 +11,10 @@ of them back:
   function in ``REPLAY_HOOKS`` runs for them (a domain registers one there to clear what
   else its erasure cleared, e.g. password hashes and second-factor secrets).
 
+Both ledgers also hold ``hold:<customer id>`` entries: legal-hold keys destroyed when
+their hold expired (amanat.vault.holds). They replay the same way; a customer's own
+entry never touches their hold key, which erasure spares.
+
 Run by ``amanat init`` (the documented step after any restore) and by
 ``amanat keys replay-erasures``. Idempotent; records vault.erasures_replayed when it
 changed anything.
@@ -29,6 +33,7 @@ from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.db.uow import UnitOfWork
 from amanat.vault.discovery import encrypted_tables
+from amanat.vault.holds import is_hold_owner
 from amanat.vault.models import ErasureLedger
 
 if TYPE_CHECKING:
@@ -84,6 +89,9 @@ def replay_erasures(runtime: Runtime) -> ReplayReport:
             uow.session.add(
                 ErasureLedger(customer_id=customer_id, erased_at=store_ledger[customer_id])
             )
+            report.ledger_restored.append(customer_id)
+            if is_hold_owner(customer_id):
+                continue  # an expired legal hold: its key is all there was to destroy
             for found in tables:
                 if found.blind_indexes:
                     uow.session.execute(
@@ -93,7 +101,6 @@ def replay_erasures(runtime: Runtime) -> ReplayReport:
                     )
             for hook in REPLAY_HOOKS:
                 hook(uow, customer_id)
-            report.ledger_restored.append(customer_id)
         if report.changed:
             audit.record(
                 uow, runtime.clock, Event.VAULT_ERASURES_REPLAYED, Actor.system("replay-erasures"),

@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from amanat.core.errors import ConfigError
 from amanat.db.base import UTCDateTime
 from amanat.db.engine import make_engine
+from amanat.vault.holds import HOLD_PREFIX, subject_of
 
 metadata = MetaData()
 
@@ -185,13 +186,18 @@ class KeyStore:
     ) -> bool:
         """Insert a data key; False if the id or (customer, generation) is already taken.
 
-        Refuses (returns False) for an erased customer, in the same transaction, so that a
-        write racing an erasure never makes a fresh key for them.
+        Refuses (returns False) for an erased owner, in the same transaction, so that a
+        write racing an erasure never makes a fresh key for them; a customer's first
+        legal-hold key is refused once the customer is erased too (a rotation of an
+        existing hold key, ``retire_older``, is not).
         """
+        owners = [customer_id]
+        if not retire_older:
+            owners.append(subject_of(customer_id))
         try:
             with self.engine.begin() as conn:
                 erased = conn.execute(
-                    select(erasures.c.customer_id).where(erasures.c.customer_id == customer_id)
+                    select(erasures.c.customer_id).where(erasures.c.customer_id.in_(owners))
                 ).first()
                 if erased is not None:
                     return False
@@ -236,6 +242,18 @@ class KeyStore:
             return 0
         with self.engine.begin() as conn:
             return conn.execute(delete(data_keys).where(data_keys.c.key_id.in_(ids))).rowcount
+
+    def hold_owners(self) -> list[str]:
+        """Key owners of legal-hold keys that still exist (amanat.vault.holds)."""
+        with self.reader.connect() as conn:
+            return list(
+                conn.execute(
+                    select(data_keys.c.customer_id)
+                    .distinct()
+                    .where(data_keys.c.customer_id.startswith(HOLD_PREFIX, autoescape=True))
+                    .order_by(data_keys.c.customer_id)
+                ).scalars()
+            )
 
     # -- erasure ledger -----------------------------------------------------------------
 

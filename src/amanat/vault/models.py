@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from amanat.db.base import ID, NOT_PERSONAL, Base, UTCDateTime
+from amanat.db.base import NOT_PERSONAL, Base, UTCDateTime
 
 
 class ErasureLedger(Base):
@@ -18,5 +19,6 @@ class ErasureLedger(Base):
 
     __tablename__ = "erasure_ledger"
 
-    customer_id: Mapped[str] = mapped_column(ID, primary_key=True, info=NOT_PERSONAL)
+    # A customer id, or ``hold:<customer id>`` for an expired legal hold's key.
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True, info=NOT_PERSONAL)
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)

@@ -37,6 +37,7 @@ from amanat.audit.events import Event
 from amanat.vault.api import VaultError
 from amanat.vault.cipher import dek_aad, root_aad
 from amanat.vault.discovery import EncryptedTable, encrypted_tables
+from amanat.vault.holds import HOLD_PREFIX
 
 if TYPE_CHECKING:
     from amanat.runtime import Runtime
@@ -219,7 +220,14 @@ def _sweep(
                 rows = uow.session.execute(query).all()
                 if not rows:
                     break
-                active = vault.keystore.active_key_ids(str(r[1]) for r in rows if r[1])
+                # A column under a legal hold is encrypted under the owner's hold key.
+                owner_prefix = {
+                    c.name: HOLD_PREFIX if vault.is_held(table.name, c.name) else ""
+                    for c in item.encrypted
+                }
+                active = vault.keystore.active_key_ids(
+                    owner_prefix[c.name] + str(r[1]) for r in rows if r[1] for c in item.encrypted
+                )
                 changes: dict[str, list[dict[str, object]]] = {}
                 for row in rows:
                     row_id, owner_id = str(row[0]), row[1]
@@ -227,7 +235,7 @@ def _sweep(
                         if value is None or owner_id is None:
                             continue
                         key_id = vault.key_id_of(bytes(value))
-                        current = active.get(str(owner_id))
+                        current = active.get(owner_prefix[column.name] + str(owner_id))
                         if key_id is not None:
                             referenced.add(key_id)
                         if key_id is None or current is None or key_id == current:

@@ -360,7 +360,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "erasure_ledger",
-        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=64), nullable=False),
         sa.Column("erased_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_erasure_ledger")),
     )
