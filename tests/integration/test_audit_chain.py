@@ -20,7 +20,7 @@ from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.export import export_lines
-from amanat.audit.verify import verify_chain
+from amanat.audit.verify import _parallel, load_checkpoints, verify_chain
 from amanat.config import Settings
 from amanat.db import migrate
 from amanat.runtime import Runtime
@@ -46,7 +46,13 @@ def append(runtime: Runtime, count: int, *, customer_id: str = "c" * 32) -> None
 
 
 def verify(runtime: Runtime) -> Any:
-    return verify_chain(runtime.engine, AuditSigner(runtime.vault).verify)
+    """Verify in one pass, and again in parallel ranges (three child processes however
+    short the log, on SQLite): both must give the very same report."""
+    signer = AuditSigner(runtime.vault)
+    one_pass = verify_chain(runtime.engine, signer.verify, workers=1)
+    in_ranges = verify_chain(runtime.engine, signer.verify, workers=3, parallel_from=1)
+    assert in_ranges == one_pass
+    return one_pass
 
 
 @pytest.fixture
@@ -229,3 +235,20 @@ def test_values_needing_escapes_verify_through_the_exact_path(runtime: Runtime) 
     report = verify(runtime)
     assert report.intact, report.problem
     assert report.events == 3
+
+
+def test_a_long_sqlite_log_is_checked_in_ranges_joined_at_the_seams(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("ranges in child processes read the SQLite file; PostgreSQL: one pass")
+    append(runtime, 10)
+    checkpoints = load_checkpoints(runtime.engine)
+    heads = {seq: checkpoint.head_hash for seq, checkpoint in checkpoints.items()}
+    joined = _parallel(runtime.engine, heads, 3, 1, None)
+    assert joined is not None  # it did run in ranges
+    assert (joined.checked, joined.bad_seq) == (10, None)
+    with runtime.engine.connect() as conn:
+        last = conn.execute(text("SELECT hash FROM audit_events WHERE seq = 10")).scalar()
+    assert joined.last_hash == last
+    # Below the threshold, or with one worker, it is one pass.
+    assert _parallel(runtime.engine, heads, 3, 11, None) is None
+    assert _parallel(runtime.engine, heads, 1, 1, None) is None

@@ -9,42 +9,42 @@ stops at the first problem, naming its sequence number:
 - a ``hash`` that does not match the event's canonical bytes (an event modified);
 - a checkpoint whose head hash differs from the event it names, or whose Ed25519
   signature does not verify.
+
+The per-event loop is ``amanat.audit.scan``. A large SQLite log is checked in ranges of
+sequence numbers at once, one child process per CPU, joined at the seams (each event
+carries its ``prev_hash``); the answer is the one a single pass gives.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from amanat.audit import canonical as c
+from amanat.audit.scan import (
+    COLUMNS,
+    SQLITE_CANONICAL,
+    RangeResult,
+    at_text,
+    exact_hash,
+    scan,
+)
 
 VerifySignature = Callable[[str, bytes, bytes], bool]
 """(key id, message, signature) -> True when the key store's public key verifies it."""
 
-_COLUMNS = (
-    "seq, at, code, actor_kind, actor_id, actor_role, customer_id, purpose, categories, "
-    "reference, outcome, details, prev_hash, hash"
-)
 _BATCH = 20_000
-# SQLite builds each event's canonical text itself (C, not Python); the hash is still
-# computed here. json_quote escapes like Python's ensure_ascii for ASCII text; for any
-# row where the two could differ (non-ASCII, NULLs, odd timestamps) the hash would not
-# match and that row is re-checked the slow, exact way before anything is reported.
-_SQLITE_FAST = (
-    "SELECT seq, prev_hash, hash, '{\"actor_id\":' || json_quote(actor_id) || "
-    "',\"actor_kind\":' || json_quote(actor_kind) || ',\"actor_role\":' || "
-    "json_quote(actor_role) || ',\"at\":' || json_quote(replace(at, ' ', 'T') || 'Z') || "
-    "',\"categories\":' || categories || ',\"code\":' || json_quote(code) || "
-    "',\"customer_id\":' || json_quote(customer_id) || ',\"details\":' || details || "
-    "',\"outcome\":' || json_quote(outcome) || ',\"purpose\":' || json_quote(purpose) || "
-    "',\"reference\":' || json_quote(reference) || ',\"seq\":' || seq || '}' "
-    "FROM audit_events ORDER BY seq"
-)
+_SQLITE_FAST = f"SELECT seq, prev_hash, hash, {SQLITE_CANONICAL} FROM audit_events ORDER BY seq"  # noqa: S608 -- fixed text
+PARALLEL_FROM = 100_000
+"""A SQLite log of at least this many events is checked in parallel ranges."""
+_at_text = at_text  # amanat.audit.export reads stored times the same way
 
 
 @dataclass(frozen=True)
@@ -66,19 +66,6 @@ class VerifyReport:
     @property
     def intact(self) -> bool:
         return self.first_bad_seq is None
-
-
-def _at_text(value: Any) -> str:
-    # SQLite hands back SQLAlchemy's stored text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC);
-    # PostgreSQL a datetime. Anything else cannot hash right, which is the point.
-    if isinstance(value, datetime):
-        return c.format_at(value)
-    text = str(value)
-    return f"{text[:10]}T{text[11:]}Z"
-
-
-def _json_text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
 
 
 def _rows(engine: Engine, sql: str) -> Iterator[list[tuple[Any, ...]]]:
@@ -103,19 +90,10 @@ def _exact_hash(engine: Engine, seq: int, prev: str) -> str | None:
     with engine.connect() as conn:
         raw: Any = conn.connection.dbapi_connection
         cursor = raw.cursor()
-        cursor.execute(f"SELECT {_COLUMNS} FROM audit_events WHERE seq = {marker}", (seq,))  # noqa: S608 -- fixed text
+        cursor.execute(f"SELECT {COLUMNS} FROM audit_events WHERE seq = {marker}", (seq,))  # noqa: S608 -- fixed text
         row = cursor.fetchone()
         cursor.close()
-    if row is None:
-        return None
-    try:
-        body = c.canonical(
-            row[0], _at_text(row[1]), row[2], row[3], row[4], row[5], row[6], row[7],
-            _json_text(row[8]), row[9], row[10], _json_text(row[11]),
-        )  # fmt: skip
-    except (TypeError, UnicodeEncodeError):
-        return None  # a value no writer of Amanat's could have stored
-    return c.chain_hash(prev, body)
+    return exact_hash(row, prev)
 
 
 def load_checkpoints(engine: Engine) -> dict[int, Checkpoint]:
@@ -128,17 +106,35 @@ def load_checkpoints(engine: Engine) -> dict[int, Checkpoint]:
         rows = cursor.fetchall()
         cursor.close()
     return {
-        int(seq): Checkpoint(int(seq), head, _at_text(at), key_id, signature)
+        int(seq): Checkpoint(int(seq), head, at_text(at), key_id, signature)
         for seq, head, at, key_id, signature in rows
     }
 
 
-def verify_chain(  # noqa: PLR0912 -- one pass over the chain; each check returns early
+def _last_seq(engine: Engine) -> tuple[int | None, int | None]:
+    with engine.connect() as conn:
+        raw: Any = conn.connection.dbapi_connection
+        cursor = raw.cursor()
+        cursor.execute("SELECT min(seq), max(seq) FROM audit_events")
+        low, high = cursor.fetchone()
+        cursor.close()
+    return low, high
+
+
+def verify_chain(
     engine: Engine,
     verify_signature: VerifySignature,
     progress: Callable[[int], None] | None = None,
+    *,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> VerifyReport:
-    """Verify the whole chain; the report names the first bad sequence number, if any."""
+    """Verify the whole chain; the report names the first bad sequence number, if any.
+
+    A SQLite log of ``parallel_from`` events or more is checked in ``workers`` ranges at
+    once (default: one per CPU, at most four), each in a child process; the answer is
+    the same as checking it in one pass, which is what happens otherwise.
+    """
     checkpoints = load_checkpoints(engine)
     for checkpoint in checkpoints.values():
         message = c.checkpoint_message(checkpoint.seq, checkpoint.head_hash, checkpoint.at_text)
@@ -151,53 +147,19 @@ def verify_chain(  # noqa: PLR0912 -- one pass over the chain; each check return
                 0, len(checkpoints), checkpoint.seq,
                 f"the checkpoint at sequence {checkpoint.seq} has a signature that does not verify",
             )  # fmt: skip
-    fast = engine.dialect.name == "sqlite"
-    sql = _SQLITE_FAST if fast else f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq"  # noqa: S608 -- fixed text
-    prev_at, hash_at = (1, 2) if fast else (12, 13)
-    sha256, canonical, at_text, json_text = hashlib.sha256, c.canonical, _at_text, _json_text
-    expected, prev, digest = 1, c.GENESIS, ""
-    for batch in _rows(engine, sql):
-        for row in batch:
-            seq = row[0]
-            if seq != expected:
-                missing = expected if seq > expected else seq
-                return VerifyReport(
-                    expected - 1, len(checkpoints), missing,
-                    f"sequence {missing} is missing or out of order (found {seq} after "
-                    f"{expected - 1})",
-                )  # fmt: skip
-            if row[prev_at] != prev:
-                return VerifyReport(
-                    expected - 1, len(checkpoints), seq,
-                    f"event {seq} does not link to event {seq - 1} (inserted or reordered)",
-                )  # fmt: skip
-            if fast:
-                body_text = row[3]
-                if body_text is not None:
-                    digest = sha256(f"{prev}\n{body_text}".encode()).hexdigest()
-                if body_text is None or digest != row[2]:
-                    digest = _exact_hash(engine, seq, prev) or ""
-            else:
-                body = canonical(
-                    seq, at_text(row[1]), row[2], row[3], row[4], row[5], row[6], row[7],
-                    json_text(row[8]), row[9], row[10], json_text(row[11]),
-                )  # fmt: skip
-                digest = sha256(prev.encode("ascii") + b"\n" + body).hexdigest()
-            if digest != row[hash_at]:
-                return VerifyReport(
-                    expected - 1, len(checkpoints), seq,
-                    f"event {seq} does not match its hash (modified)",
-                )  # fmt: skip
-            mark = checkpoints.get(seq)
-            if mark is not None and mark.head_hash != digest:
-                return VerifyReport(
-                    expected - 1, len(checkpoints), seq,
-                    f"event {seq} differs from the signed checkpoint at {seq}",
-                )  # fmt: skip
-            prev, expected = digest, expected + 1
-        if progress is not None:
-            progress(len(batch))
-    last = expected - 1
+    heads = {seq: checkpoint.head_hash for seq, checkpoint in checkpoints.items()}
+    # Read after the checkpoints: every signed head is then at or below ``high``.
+    result = _parallel(engine, heads, workers, parallel_from, progress)
+    if result is None:
+        fast = engine.dialect.name == "sqlite"
+        sql = _SQLITE_FAST if fast else f"SELECT {COLUMNS} FROM audit_events ORDER BY seq"  # noqa: S608 -- fixed text
+        result = scan(
+            _rows(engine, sql), 1, c.GENESIS, heads, canonical_text=fast,
+            exact=lambda seq, prev: _exact_hash(engine, seq, prev), progress=progress,
+        )  # fmt: skip
+    if result.bad_seq is not None:
+        return VerifyReport(result.checked, len(checkpoints), result.bad_seq, result.problem)
+    last = result.checked
     beyond = [seq for seq in checkpoints if seq > last]
     if beyond:
         return VerifyReport(
@@ -206,3 +168,60 @@ def verify_chain(  # noqa: PLR0912 -- one pass over the chain; each check return
             "events (tail cut)",
         )  # fmt: skip
     return VerifyReport(last, len(checkpoints))
+
+
+def _parallel(
+    engine: Engine,
+    heads: dict[int, str],
+    workers: int | None,
+    parallel_from: int,
+    progress: Callable[[int], None] | None,
+) -> RangeResult | None:
+    """Check 1..max(seq) in ranges in child processes; None when not worth it or not possible.
+
+    Each child checks its range from the range's first stored ``prev_hash``; here each
+    seam is checked (that ``prev_hash`` must be the hash the previous range ended with)
+    and the ranges' answers are joined in order, so the first problem is the lowest.
+    """
+    count = min(os.cpu_count() or 1, 4) if workers is None else workers
+    path = engine.url.database
+    if count < 2 or engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    low, high = _last_seq(engine)
+    if low != 1 or high is None or high < parallel_from:
+        return None  # an odd first number is reported by the one-pass check
+    step = -(-high // count)
+    ranges = [(lo, min(lo + step - 1, high)) for lo in range(1, high + 1, step)]
+    children = []
+    for lo, hi in ranges:
+        child = subprocess.Popen(  # noqa: S603 -- our own interpreter and module, fixed arguments
+            [sys.executable, "-m", "amanat.audit.scan", path, str(lo), str(hi)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        assert child.stdin is not None
+        child.stdin.write(json.dumps({str(s): h for s, h in heads.items() if lo <= s <= hi}))
+        child.stdin.close()
+        children.append(child)
+    results: list[RangeResult] = []
+    for (lo, hi), child in zip(ranges, children, strict=True):
+        assert child.stdout is not None
+        output = child.stdout.read()
+        if child.wait() != 0:
+            return None  # a child that failed proves nothing: check in one pass instead
+        results.append(RangeResult(**json.loads(output)))
+        if progress is not None:
+            progress(hi - lo + 1)
+    checked, prev = 0, c.GENESIS
+    for (lo, _), result in zip(ranges, results, strict=True):
+        if result.bad_seq == lo and result.checked == 0 and result.first_prev is None:
+            return RangeResult(checked, None, None, result.bad_seq, result.problem)
+        if result.first_prev != prev:
+            return RangeResult(
+                checked, None, None, lo,
+                f"event {lo} does not link to event {lo - 1} (inserted or reordered)",
+            )  # fmt: skip
+        if result.bad_seq is not None:
+            return RangeResult(checked + result.checked, None, None, result.bad_seq, result.problem)
+        checked, prev = checked + result.checked, result.last_hash or ""
+    return RangeResult(checked, None, prev)
