@@ -120,3 +120,82 @@ def test_restoring_an_older_database_is_undone_by_the_replay(runtime: Runtime) -
         details = [json.loads(d) if isinstance(d, str) else d for d in events]
         assert details == [{"keys_destroyed_again": 0, "ledger_restored": 1}]
     assert not replay_erasures(runtime).changed  # idempotent
+
+
+def test_replay_after_an_older_database_clears_credentials_sessions_and_tokens_again(
+    runtime: Runtime,
+) -> None:
+    from amanat.accounts import mfa, sessions, tokens, totp
+    from amanat.accounts.models import (
+        ActionToken,
+        ApiToken,
+        AuthSession,
+        Credential,
+        RecoveryCode,
+    )
+    from amanat.accounts.useragent import ClientInfo
+    from amanat.vault.erasure import replay_erasures
+
+    customer_id = create_customer(runtime)
+    actor = Actor.customer(customer_id)
+    with runtime.uow() as uow:
+        enrolment = mfa.start_enrolment(uow, runtime, customer_id, "customer", "phone")
+        code = totp.code_at(enrolment.secret, runtime.clock.now().timestamp())
+        mfa.confirm_enrolment(uow, runtime, actor, code)
+        tokens.create_api_token(uow, runtime, actor, label="script", scopes=["read"])
+        sessions.create_session(
+            uow, runtime, principal_kind="customer", principal_id=customer_id, role="customer",
+            mfa_done=True, client=ClientInfo(ip="192.0.2.7", user_agent="Mozilla/5.0 (X11)"),
+        )  # fmt: skip
+        uow.commit()
+    owned = {
+        Credential: Credential.id, AuthSession: AuthSession.principal_id,
+        ApiToken: ApiToken.principal_id, RecoveryCode: RecoveryCode.principal_id,
+        ActionToken: ActionToken.principal_id,
+    }  # fmt: skip
+
+    def rows_of() -> dict[str, list[dict[str, object]]]:
+        with runtime.uow() as uow:
+            return {
+                model.__tablename__: [
+                    dict(r._mapping)
+                    for r in uow.session.execute(
+                        select(model.__table__).where(column == customer_id)  # type: ignore[attr-defined]
+                    )
+                ]
+                for model, column in owned.items()
+            }
+
+    backup = rows_of()  # what last night's database backup holds
+    credential = backup["credentials"][0]
+    assert credential["password_hash"] and credential["totp_secret_ct"]
+    assert backup["auth_sessions"] and backup["api_tokens"] and backup["recovery_codes"]
+    _erase(runtime, customer_id)
+    assert not any(rows_of().values())
+
+    # The older database comes back: credentials, sessions and tokens with it, the
+    # customer active again, the ledger entry gone.
+    with runtime.uow() as uow:
+        for model in owned:
+            table = model.__table__  # type: ignore[attr-defined]
+            if backup[table.name]:
+                uow.session.execute(table.insert(), backup[table.name])
+        uow.session.execute(
+            update(Customer).where(Customer.id == customer_id)
+            .values(status="active", erased_at=None, name_ct=_KEPT_NAME)
+        )  # fmt: skip
+        uow.session.execute(delete(ErasureLedger).where(ErasureLedger.customer_id == customer_id))
+        uow.commit()
+    assert any(rows_of().values())
+
+    report = replay_erasures(runtime)
+    assert report.ledger_restored == [customer_id]
+    assert not any(rows_of().values())
+    with runtime.uow() as uow:
+        row = uow.session.get(Customer, customer_id)
+        assert row is not None and row.status == "erased" and row.erased_at is not None
+        assert row.name_ct is None
+    assert not replay_erasures(runtime).changed
+
+
+_KEPT_NAME = b"\x01\x00\x00\x00\x01" + bytes(28)  # a restored ciphertext's bytes

@@ -238,6 +238,43 @@ def set_email(
     )  # fmt: skip
 
 
+ERASED_COLUMNS = ("name_ct", "email_ct", "email_bidx", "phone_ct", "phone_bidx", "cnic_ct",
+                  "cnic_bidx", "address_ct", "company_ct", "ntn_ct")  # fmt: skip
+
+
+def _clear(uow: UnitOfWork, customer: Customer, erased_at: datetime) -> None:
+    """What erasure clears in the main database: personal fields, indexes, credentials
+    (password hash, second factor, recovery codes), sessions and tokens."""
+    from amanat.accounts import sessions as account_sessions
+
+    for column in ERASED_COLUMNS:
+        setattr(customer, column, None)
+    customer.status = "erased"
+    customer.erased_at = customer.erased_at or erased_at
+    customer.closed_at = customer.closed_at or erased_at
+    account_sessions.forget_principal(uow, customer.id)
+
+
+def reapply_erasure(uow: UnitOfWork, customer_id: str, erased_at: datetime) -> None:
+    """Replay hook (``amanat.vault.erasure.REPLAY_HOOKS``): after an older database was
+    restored, clear again what ``erase_customer`` cleared for a customer in the erasure
+    ledger — fields, indexes, password hash, second-factor secret, recovery codes,
+    sessions, API and action tokens — and mark them erased.
+
+    Callers: ``replay_erasures`` only, which records vault.erasures_replayed for the
+    whole replay (nothing is recorded per customer). A key owner with no customer row
+    (a staff member, an expired legal hold) has only its credentials cleared.
+    """
+    from amanat.accounts import sessions as account_sessions
+
+    customer = uow.session.get(Customer, customer_id)
+    if customer is None:
+        account_sessions.forget_principal(uow, customer_id)
+    else:
+        _clear(uow, customer, erased_at)
+    uow.session.flush()
+
+
 def erase_customer(uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str) -> None:
     """Erase a customer: clear every personal field, index and credential, then destroy
     their data key (crypto-shredding) once the change is committed.
@@ -249,17 +286,8 @@ def erase_customer(uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id:
     policy allows until ``amanat retention run`` destroys that key when the hold ends
     (amanat.vault.holds).
     """
-    from amanat.accounts import sessions as account_sessions
-
     customer = get_customer(uow, customer_id)
-    for column in ("name_ct", "email_ct", "email_bidx", "phone_ct", "phone_bidx", "cnic_ct",
-                   "cnic_bidx", "address_ct", "company_ct", "ntn_ct"):  # fmt: skip
-        setattr(customer, column, None)
-    now = runtime.clock.now()
-    customer.status = "erased"
-    customer.erased_at = now
-    customer.closed_at = customer.closed_at or now
-    account_sessions.forget_principal(uow, customer_id)
+    _clear(uow, customer, runtime.clock.now())
     uow.session.flush()
     audit.record(
         uow, runtime.clock, Event.CUSTOMER_ERASED, actor, customer_id=customer_id,

@@ -22,8 +22,10 @@ changed anything.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -39,9 +41,13 @@ from amanat.vault.models import ErasureLedger
 if TYPE_CHECKING:
     from amanat.runtime import Runtime
 
-ReplayHook = Callable[[UnitOfWork, str], None]
-# Each domain whose erasure clears more than ciphertext and blind indexes adds one line.
-REPLAY_HOOKS: tuple[ReplayHook, ...] = ()
+ReplayHook = Callable[[UnitOfWork, str, datetime], None]
+"""Called with (unit of work, erased key owner, when it was erased); must be idempotent."""
+
+# Each domain whose erasure clears more than ciphertext and blind indexes adds one line:
+# "module:function" of a ReplayHook, imported when a replay needs it (the vault imports
+# no domain).
+REPLAY_HOOKS: tuple[str, ...] = ("amanat.customers.service:reapply_erasure",)
 
 
 @dataclass
@@ -85,6 +91,7 @@ def replay_erasures(runtime: Runtime) -> ReplayReport:
                 report.keys_destroyed_again.append(customer_id)
         missing = sorted(store_ledger.keys() - db_ledger.keys())
         tables = encrypted_tables(runtime.policy) if missing else []
+        hooks = [_resolve(name) for name in REPLAY_HOOKS] if missing else []
         for customer_id in missing:
             uow.session.add(
                 ErasureLedger(customer_id=customer_id, erased_at=store_ledger[customer_id])
@@ -99,8 +106,8 @@ def replay_erasures(runtime: Runtime) -> ReplayReport:
                         .where(found.owner == customer_id)
                         .values({c.name: None for c in found.blind_indexes})
                     )
-            for hook in REPLAY_HOOKS:
-                hook(uow, customer_id)
+            for hook in hooks:
+                hook(uow, customer_id, store_ledger[customer_id])
         if report.changed:
             audit.record(
                 uow, runtime.clock, Event.VAULT_ERASURES_REPLAYED, Actor.system("replay-erasures"),
@@ -111,3 +118,9 @@ def replay_erasures(runtime: Runtime) -> ReplayReport:
             )  # fmt: skip
             uow.commit()
     return report
+
+
+def _resolve(name: str) -> ReplayHook:
+    module, _, attribute = name.partition(":")
+    hook: ReplayHook = getattr(importlib.import_module(module), attribute)
+    return hook
