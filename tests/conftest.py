@@ -8,6 +8,7 @@ it fails the run, so CI can never pass without having tested PostgreSQL.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -227,3 +228,25 @@ def run_amanat(
         timeout=timeout,
         check=False,
     )
+
+
+# Browser tests drive Debian's Chromium (never a downloaded browser) through Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium per test module (Playwright's sync API keeps an event loop of its
+    own, so it is not left running across other modules' tests); tests open contexts."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail("Debian's chromium is not installed; `make browser-deps` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -12,31 +12,22 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from amanat.accounts import mfa, sessions
 from amanat.accounts import service as accounts
+from amanat.accounts import signin_pages as flow
 from amanat.accounts.deps import (
-    authenticate,
     clear_session_cookie,
-    cookie_name,
     require_csrf,
-    set_session_cookie,
 )
 from amanat.accounts.schemas import SignupIn
+from amanat.accounts.signin_pages import SignInFlow, with_retry_after
 from amanat.accounts.tokens import peek_action_token
-from amanat.accounts.web import client_info, redirect, render, runtime_of
+from amanat.accounts.web import client_info, render, runtime_of
 from amanat.core.errors import AmanatError, Invalid, TooManyRequests
 from amanat.customers.models import PROVINCES
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(require_csrf)
 FormText = Annotated[str, Form(max_length=1024)]
-
-
-def with_retry_after(page: HTMLResponse, error: AmanatError) -> HTMLResponse:
-    """Pass a refusal's wait on as the Retry-After header of the page that shows it."""
-    if isinstance(error, TooManyRequests) and error.retry_after:
-        page.headers["Retry-After"] = str(error.retry_after)
-    return page
 
 
 def form_values(form: dict[str, str]) -> dict[str, str]:
@@ -98,77 +89,38 @@ async def signup(request: Request) -> HTMLResponse:
     )  # fmt: skip
 
 
+CUSTOMER_SIGN_IN = SignInFlow(
+    kind="customer",
+    signin_path="/signin",
+    mfa_path="/signin/mfa",
+    home_path="/account",
+    check_password=accounts.sign_in_customer,
+)
+
+
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request) -> HTMLResponse:
-    return render(request, "accounts/signin.html", {})
+    return flow.signin_form(request, CUSTOMER_SIGN_IN)
 
 
 @router.post("/signin", response_class=HTMLResponse, dependencies=[Csrf])
 def signin(request: Request, email: FormText = "", password: FormText = "") -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = accounts.sign_in_customer(uow, runtime, email, password, client_info(request))
-        uow.commit()
-    if outcome.error is not None:
-        page = render(
-            request, "accounts/signin.html",
-            {"message": outcome.error.message, "values": {"email": email}}, outcome.error.status,
-        )  # fmt: skip
-        if outcome.retry_after:
-            page.headers["Retry-After"] = str(outcome.retry_after)
-        return page
-    assert outcome.token is not None
-    response = redirect("/signin/mfa" if outcome.mfa_required else "/account")
-    set_session_cookie(response, runtime, "customer", outcome.token)
-    return response
+    return flow.password_step(request, CUSTOMER_SIGN_IN, email, password)
 
 
 @router.get("/signin/mfa", response_class=HTMLResponse)
 def mfa_form(request: Request) -> Response:
-    context = authenticate(request, "customer")
-    if context is None:
-        return redirect("/signin")
-    if context.mfa_done:
-        return redirect("/account")
-    return render(request, "accounts/mfa.html", {"action": "/signin/mfa"})
+    return flow.mfa_form(request, CUSTOMER_SIGN_IN)
 
 
 @router.post("/signin/mfa", response_class=HTMLResponse, dependencies=[Csrf])
 def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "") -> Response:
-    runtime = runtime_of(request)
-    value = request.cookies.get(cookie_name(runtime, "customer"), "")
-    with runtime.uow() as uow:
-        row = sessions.resolve(uow, runtime, value, "customer") if value else None
-        if row is None or row.mfa_done:
-            uow.commit()
-            return redirect("/signin")
-        outcome = mfa.complete_sign_in(uow, runtime, row, code)
-        uow.commit()
-    if outcome.error is not None:
-        page = render(
-            request,
-            "accounts/mfa.html",
-            {"action": "/signin/mfa", "message": outcome.error.message},
-            outcome.error.status,
-        )
-        return with_retry_after(page, outcome.error)
-    assert outcome.token is not None
-    response = redirect("/account")
-    set_session_cookie(response, runtime, "customer", outcome.token)
-    return response
+    return flow.mfa_step(request, CUSTOMER_SIGN_IN, code)
 
 
 @router.post("/signout", dependencies=[Csrf])
 def signout(request: Request) -> Response:
-    runtime = runtime_of(request)
-    context = authenticate(request, "customer")
-    if context is not None and context.session_id is not None:
-        with runtime.uow() as uow:
-            accounts.sign_out(uow, runtime, context.actor, context.session_id)
-            uow.commit()
-    response = redirect("/signin")
-    clear_session_cookie(response, runtime, "customer")
-    return response
+    return flow.sign_out(request, CUSTOMER_SIGN_IN)
 
 
 @router.get("/account/verify/{token}", response_class=HTMLResponse)

@@ -8,17 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from amanat.accounts import mfa, sessions
-from amanat.accounts import service as accounts
+from amanat.accounts import signin_pages as flow
 from amanat.accounts.deps import (
-    authenticate,
-    clear_session_cookie,
-    cookie_name,
     require_csrf,
-    set_session_cookie,
 )
-from amanat.accounts.pages import with_retry_after
-from amanat.accounts.web import client_info, redirect, render, runtime_of
+from amanat.accounts.signin_pages import SignInFlow
+from amanat.accounts.web import render, runtime_of
 from amanat.core.errors import AmanatError, Invalid
 from amanat.staff import service as staff
 
@@ -27,80 +22,39 @@ Csrf = Depends(require_csrf)
 FormText = Annotated[str, Form(max_length=1024)]
 
 
+STAFF_SIGN_IN = SignInFlow(
+    kind="staff",
+    signin_path="/staff/login",
+    mfa_path="/staff/login/mfa",
+    home_path="/staff",
+    check_password=staff.sign_in_staff,
+    page={"action": "/staff/login", "heading": "Staff sign-in", "staff": True},
+)
+
+
 @router.get("/staff/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return render(
-        request, "accounts/signin.html",
-        {"action": "/staff/login", "heading": "Staff sign-in", "staff": True},
-    )  # fmt: skip
+    return flow.signin_form(request, STAFF_SIGN_IN)
 
 
 @router.post("/staff/login", response_class=HTMLResponse, dependencies=[Csrf])
 def login(request: Request, email: FormText = "", password: FormText = "") -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = staff.sign_in_staff(uow, runtime, email, password, client_info(request))
-        uow.commit()
-    if outcome.error is not None:
-        page = render(
-            request, "accounts/signin.html",
-            {"action": "/staff/login", "heading": "Staff sign-in", "staff": True,
-             "message": outcome.error.message, "values": {"email": email}},
-            outcome.error.status,
-        )  # fmt: skip
-        if outcome.retry_after:
-            page.headers["Retry-After"] = str(outcome.retry_after)
-        return page
-    assert outcome.token is not None
-    response = redirect("/staff/login/mfa" if outcome.mfa_required else "/staff")
-    set_session_cookie(response, runtime, "staff", outcome.token)
-    return response
+    return flow.password_step(request, STAFF_SIGN_IN, email, password)
 
 
 @router.get("/staff/login/mfa", response_class=HTMLResponse)
 def mfa_form(request: Request) -> Response:
-    context = authenticate(request, "staff")
-    if context is None:
-        return redirect("/staff/login")
-    if context.mfa_done:
-        return redirect("/staff")
-    return render(request, "accounts/mfa.html", {"action": "/staff/login/mfa"})
+    return flow.mfa_form(request, STAFF_SIGN_IN)
 
 
 @router.post("/staff/login/mfa", response_class=HTMLResponse, dependencies=[Csrf])
 def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "") -> Response:
-    runtime = runtime_of(request)
-    value = request.cookies.get(cookie_name(runtime, "staff"), "")
-    with runtime.uow() as uow:
-        row = sessions.resolve(uow, runtime, value, "staff") if value else None
-        if row is None or row.mfa_done:
-            uow.commit()
-            return redirect("/staff/login")
-        outcome = mfa.complete_sign_in(uow, runtime, row, code)
-        uow.commit()
-    if outcome.error is not None:
-        page = render(
-            request, "accounts/mfa.html",
-            {"action": "/staff/login/mfa", "message": outcome.error.message}, outcome.error.status,
-        )  # fmt: skip
-        return with_retry_after(page, outcome.error)
-    assert outcome.token is not None
-    response = redirect("/staff")
-    set_session_cookie(response, runtime, "staff", outcome.token)
-    return response
+    return flow.mfa_step(request, STAFF_SIGN_IN, code)
 
 
 @router.post("/staff/signout", dependencies=[Csrf])
 def signout(request: Request) -> Response:
-    runtime = runtime_of(request)
-    context = authenticate(request, "staff")
-    if context is not None and context.session_id is not None:
-        with runtime.uow() as uow:
-            accounts.sign_out(uow, runtime, context.actor, context.session_id)
-            uow.commit()
-    response = redirect("/staff/login")
-    clear_session_cookie(response, runtime, "staff")
-    return response
+    return flow.sign_out(request, STAFF_SIGN_IN)
 
 
 def _enrol_page(
