@@ -46,8 +46,11 @@ SQLITE_CANONICAL = (
     f"{_quoted_or_null('customer_id')}, details, outcome, {_quoted_or_null('purpose')}, "
     f"{_quoted_or_null('reference')}, seq)"
 )
+# The bytes hashed, whole: prev_hash, a newline, the canonical text (as a BLOB, so that
+# Python neither decodes nor re-encodes them).
+SQLITE_HASHED = f"CAST(prev_hash || char(10) || {SQLITE_CANONICAL} AS BLOB)"
 SQLITE_RANGE = (
-    f"SELECT seq, prev_hash, hash, {SQLITE_CANONICAL} FROM audit_events "  # noqa: S608 -- fixed text
+    f"SELECT seq, prev_hash, hash, {SQLITE_HASHED} FROM audit_events "  # noqa: S608 -- fixed text
     "WHERE seq BETWEEN ? AND ? ORDER BY seq"
 )
 
@@ -103,8 +106,8 @@ def scan(  # noqa: PLR0912 -- one pass; each check returns early
 ) -> RangeResult:
     """Check events ``first_seq``, ``first_seq + 1``, … as they come, stopping at a problem.
 
-    Rows are ``(seq, prev_hash, hash, canonical text)`` when ``canonical_text`` (SQLite
-    built it), else ``COLUMNS``. ``prev`` is the hash the event before ``first_seq`` has;
+    Rows are ``(seq, prev_hash, hash, bytes hashed)`` when ``canonical_text`` (SQLite
+    built them: ``SQLITE_HASHED``), else ``COLUMNS``. ``prev`` is the hash the event before ``first_seq`` has;
     None leaves the first event's link to the caller. ``heads`` are the signed checkpoint
     heads (seq -> hash) that must match.
     """
@@ -131,10 +134,10 @@ def scan(  # noqa: PLR0912 -- one pass; each check returns early
                     f"event {seq} does not link to event {seq - 1} (inserted or reordered)",
                 )  # fmt: skip
             if canonical_text:
-                body_text = row[3]
-                if body_text is not None:
-                    digest = sha256(f"{prev}\n{body_text}".encode()).hexdigest()
-                if body_text is None or digest != row[2]:
+                hashed = row[3]  # begins with the stored prev_hash, just found equal to prev
+                if hashed is not None:
+                    digest = sha256(hashed).hexdigest()
+                if hashed is None or digest != row[2]:
                     digest = exact(seq, prev) or ""
             else:
                 body = canonical(

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from amanat.audit import canonical as c
 from amanat.audit.scan import (
     COLUMNS,
-    SQLITE_CANONICAL,
+    SQLITE_HASHED,
     RangeResult,
     at_text,
     exact_hash,
@@ -41,7 +41,7 @@ VerifySignature = Callable[[str, bytes, bytes], bool]
 """(key id, message, signature) -> True when the key store's public key verifies it."""
 
 _BATCH = 20_000
-_SQLITE_FAST = f"SELECT seq, prev_hash, hash, {SQLITE_CANONICAL} FROM audit_events ORDER BY seq"  # noqa: S608 -- fixed text
+_SQLITE_FAST = f"SELECT seq, prev_hash, hash, {SQLITE_HASHED} FROM audit_events ORDER BY seq"  # noqa: S608 -- fixed text
 PARALLEL_FROM = 100_000
 """A SQLite log of at least this many events is checked in parallel ranges."""
 _at_text = at_text  # amanat.audit.export reads stored times the same way
