@@ -312,7 +312,13 @@ class Vault:
             )
         owner = row.customer_id  # the customer's ordinary key or their legal-hold key
         dek = self.master.unwrap(row.master_version, row.wrapped, dek_aad(owner, key_id))
-        return self._entry(owner, key_id, dek)
+        entry = self._entry(owner, key_id, dek)
+        if not row.retired and self._active.get(owner) is None:
+            # A read of a value under the owner's current key usually precedes a write for
+            # the same owner (a billing run decrypts, then encrypts the snapshot): keep it as
+            # the active key too, so that the write needs no second key-store query.
+            self._active.put(owner, entry)
+        return entry
 
     def _held_columns(self) -> frozenset[tuple[str, str]]:
         if self._held is None:
