@@ -35,6 +35,7 @@ from amanat.comms.service import Mail, queue_mails
 from amanat.core.errors import Invalid
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
+from amanat.vault.holds import hold_owner
 
 BATCH = 250
 
@@ -126,6 +127,9 @@ def run_billing(
     context = billing_context(runtime)
     for start in range(0, len(customers), batch_size):
         chunk = customers[start : start + batch_size]
+        # One key-store query for the batch's ordinary and legal-hold keys, instead of
+        # a cold look-up per customer and key.
+        runtime.vault.warm([*chunk, *(hold_owner(c) for c in chunk)])
         with runtime.uow() as uow:
             with audit.batch(uow):
                 _lock_period(uow, period)

@@ -164,6 +164,24 @@ class KeyStore:
             ).first()
         return None if row is None else _row(row)
 
+    def active_keys(self, owners: Iterable[str]) -> dict[str, DataKeyRow]:
+        """Each owner's newest generation that is not retired, for many owners at once."""
+        ids = list(set(owners))
+        found: dict[str, DataKeyRow] = {}
+        with self.reader.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(data_keys)
+                    .where(
+                        data_keys.c.customer_id.in_(ids[start : start + 500]),
+                        data_keys.c.retired_at.is_(None),
+                    )
+                    .order_by(data_keys.c.generation)
+                ).all()
+                for row in rows:
+                    found[str(row.customer_id)] = _row(row)  # newest generation wins
+        return found
+
     def keys_of(self, customer_id: str) -> list[DataKeyRow]:
         with self.reader.connect() as conn:
             rows = conn.execute(
