@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
-from amanat.access.actor import Actor
 from amanat.access.log import access_log
 from amanat.access.schemas import AccessLogOut
-from amanat.accounts.deps import api_customer
+from amanat.accounts.deps import CustomerActor
 from amanat.accounts.web import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["your data"])
@@ -20,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["your data"])
     response_model=AccessLogOut,
     summary="Every access to your data, newest first; your own reads listed apart",
 )
-def my_access_log(request: Request, actor: Annotated[Actor, Depends(api_customer)]) -> AccessLogOut:
+def my_access_log(request: Request, actor: CustomerActor) -> AccessLogOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
         return access_log(uow, runtime.policy, actor)

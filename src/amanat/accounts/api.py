@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from amanat.access.actor import Actor
 from amanat.accounts import mfa, sessions, tokens
 from amanat.accounts import service as accounts
 from amanat.accounts.deps import (
-    api_customer,
+    CustomerActor,
     authenticate,
     clear_session_cookie,
     cookie_name,
@@ -42,7 +39,7 @@ from amanat.customers import service as customers
 from amanat.customers.schemas import ProfileOut, ProfileUpdateIn
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-Customer = Annotated[Actor, Depends(api_customer)]
+Customer = CustomerActor
 
 
 @router.post(

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from starlette.exceptions import HTTPException
 
 from amanat.access.actor import Actor
@@ -160,6 +161,11 @@ def api_staff(request: Request) -> Actor:
     _check_scope(request, context)
     request.state.auth = context
     return context.actor
+
+
+# Parameter types for JSON routes: the caller, resolved and checked by the functions above.
+CustomerActor = Annotated[Actor, Depends(api_customer)]
+StaffActor = Annotated[Actor, Depends(api_staff)]
 
 
 def _redirect(location: str) -> HTTPException:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import api_customer, api_staff
+from amanat.accounts.deps import CustomerActor, StaffActor
 from amanat.billing import (
     catalogue,
     certificates,
@@ -39,8 +38,8 @@ from amanat.billing.schemas import (
 from amanat.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
-Customer = Annotated[Actor, Depends(api_customer)]
-Staff = Annotated[Actor, Depends(api_staff)]
+Customer = CustomerActor
+Staff = StaffActor
 PDF = "application/pdf"
 
 

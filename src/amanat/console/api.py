@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import api_staff
+from amanat.accounts.deps import StaffActor
 from amanat.accounts.web import runtime_of
 from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn, PurposesOut
 
 router = APIRouter(prefix="/api/v1", tags=["staff: customers"])
-Staff = Annotated[Actor, Depends(api_staff)]
+Staff = StaffActor
 Purpose = Annotated[
     str | None,
     Header(alias="X-Access-Purpose", max_length=64, description="The purpose of this read."),

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import api_customer, api_staff
+from amanat.accounts.deps import CustomerActor, StaffActor
 from amanat.core.errors import BadRequest
 from amanat.runtime import Runtime
 from amanat.support import desk
@@ -27,8 +26,8 @@ from amanat.support.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["support"])
-Customer = Annotated[Actor, Depends(api_customer)]
-Staff = Annotated[Actor, Depends(api_staff)]
+Customer = CustomerActor
+Staff = StaffActor
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such ticket among yours"}}
 
 
