@@ -26,7 +26,7 @@ test: $(STAMP) browser-deps postgres
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto
 	$(BIN)/python scripts/fuzz_api.py
 
 lint: $(STAMP)
