@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from amanat.access.actor import Actor
-from amanat.accounts.deps import page_staff
+from amanat.accounts.deps import StaffFor
 from amanat.accounts.web import render, runtime_of
 from amanat.comms import service
 
 router = APIRouter(include_in_schema=False)
-Staff = Annotated[Actor, Depends(page_staff)]
+# Listing mail is for the roles the policy gives the communications purpose.
+Staff = Annotated[Actor, Depends(StaffFor("communications", page=True))]
 
 
 @router.get("/staff/outbox", response_class=HTMLResponse)
