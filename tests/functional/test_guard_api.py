@@ -109,7 +109,7 @@ def test_cnic_and_phone_are_masked_unless_the_purpose_needs_them_whole(
     assert response.json()["fields"]["phone"] == "+923001234567"  # emergency reads it whole
     assert last_event(runtime).code == "access.break_glass"
     runtime.guard.register_reference_checker(
-        "ticket", lambda _s, c, r: c == customer and r == "T-1"
+        "ticket", lambda _s, c, r, _now: c == customer and r == "T-1"
     )
     agent = create_staff(runtime, "support_agent")
     response = client.get(

@@ -486,7 +486,7 @@ class Guard:
                 f"No {kind} register is installed to confirm the reference, so the role "
                 f"'{actor.role}' may not act for '{purpose}'.",
             )
-        if not checker(session, customer_id, reference):
+        if not checker(session, customer_id, reference, self.clock.now()):
             return Refusal(
                 "reference_not_live",
                 f"The {kind} given is not an open {kind} of this customer, so the role "
