@@ -22,23 +22,25 @@ from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from amanat.accounts import sessions
 from amanat.accounts.deps import (
     StaffActor,
     StaffFor,
     api_customer,
     api_staff,
-    cookie_name,
     page_customer,
     page_staff,
 )
-from amanat.accounts.useragent import ClientInfo
 from amanat.app import create_app
 from amanat.billing import reconciliation
 from amanat.config import Settings
 from amanat.policy.model import Policy
 from amanat.runtime import Runtime, build_runtime
-from tests.factories.accounts import create_customer, create_staff
+from tests.factories.accounts import (
+    StaffHandle,
+    create_customer,
+    create_staff,
+    staff_page_cookie,
+)
 
 Route = tuple[str, str]
 NAMED = ()  # the caller names the purpose with each request; the guard decides it
@@ -226,15 +228,9 @@ def test_a_route_that_checks_only_is_staff_fails_the_classification() -> None:
         ]
 
 
-def _page_cookie(runtime: Runtime, staff_id: str, role: str) -> tuple[str, str]:
-    with runtime.uow() as uow:
-        new, _ = sessions.create_session(
-            uow, runtime, principal_kind="staff", principal_id=staff_id, role=role,
-            mfa_done=True, client=ClientInfo("127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64)"),
-        )  # fmt: skip
-        uow.commit()
-    name = cookie_name(runtime, "staff")
-    return name, new.token
+def _page_cookie(runtime: Runtime, handle: StaffHandle) -> tuple[str, str]:
+    name, _, value = staff_page_cookie(runtime, handle)["Cookie"].partition("=")
+    return name, value
 
 
 def test_every_staff_route_refuses_every_role_the_policy_does_not_give_its_purpose(
@@ -243,7 +239,7 @@ def test_every_staff_route_refuses_every_role_the_policy_does_not_give_its_purpo
     """One request per staff route and staff role: a page as a signed-in browser (session
     cookie and form token), an API route with the role's API token."""
     handles = {role.id: create_staff(runtime, role.id) for role in runtime.policy.staff_roles}
-    cookies = {r: _page_cookie(runtime, h.id, r) for r, h in handles.items()}
+    cookies = {r: _page_cookie(runtime, h) for r, h in handles.items()}
     wrong: list[str] = []
     for (method, path), purposes in STAFF.items():
         url = re.sub(r"\{[a-z_]+\}", "x", path)
@@ -289,7 +285,7 @@ def test_a_role_without_the_billing_purpose_cannot_read_or_feed_the_reconciliati
     assert client.get("/api/v1/billing/reconciliation", headers=as_marketing).status_code == 403
     with runtime.uow() as uow:
         assert reconciliation.queue(uow) == []
-    name, value = _page_cookie(runtime, marketing.id, "marketing")
+    name, value = _page_cookie(runtime, marketing)
     client.cookies.clear()
     page = client.get("/staff/billing", headers={"Cookie": f"{name}={value}"})
     assert page.status_code == 403 and "TX-PLANT" not in page.text
@@ -327,7 +323,7 @@ def test_the_console_refuses_a_purpose_the_role_does_not_hold(
             "/api/v1/customers/search", json={"email": "console.matrix@example.pk"}, headers=headers
         )
         read = client.get(f"/api/v1/customers/{customer}", headers=headers)
-        name, value = _page_cookie(runtime, handle.id, role.id)
+        name, value = _page_cookie(runtime, handle)
         form = {"csrf_token": runtime.vault.hash_token("csrf|s|" + value), "kind": "email",
                 "identifier": "console.matrix@example.pk", "purpose": lacking}  # fmt: skip
         page = client.post(

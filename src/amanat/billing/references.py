@@ -56,8 +56,10 @@ def _open(session: Session, invoice: Invoice, now: datetime) -> bool:
         corrected = (
             session.get(Invoice, invoice.credits_invoice_id) if invoice.credits_invoice_id else None
         )
-        return corrected is not None and corrected.kind != "credit_note" and (
-            _open(session, corrected, now)
+        return (
+            corrected is not None
+            and corrected.kind != "credit_note"
+            and (_open(session, corrected, now))
         )
     if invoice.status != "paid":
         return True  # issued and unpaid, overdue or not
