@@ -47,6 +47,10 @@ def message(
             )
             uow.commit()
     except AccessDenied as refused:
-        context = {"message_id": message_id, "refusal": refused.message, "reference": reference}
+        context: dict[str, object] = {
+            "message_id": message_id,
+            "refusal": refused.message,
+            "reference": reference,
+        }
         return render(request, "staff/outbox_message.html", context, refused.status)
     return render(request, "staff/outbox_message.html", {"message": view})
