@@ -123,3 +123,22 @@ def _record_training(uow: Any, runtime: Runtime, staff_id: str) -> None:
     except ImportError:  # the guard issue's training records have not landed yet
         return
     record_training(uow, runtime.clock, Actor.system("tests"), staff_id, runtime.clock.now().date())
+
+
+def staff_page_cookie(runtime: Runtime, handle: StaffHandle) -> dict[str, str]:
+    """A signed-in staff browser (second factor done) as a Cookie header, and its form
+    token; for tests that visit console pages as many roles without the sign-in pages."""
+    from amanat.accounts import sessions
+    from amanat.accounts.deps import cookie_name
+    from amanat.accounts.useragent import ClientInfo
+
+    with runtime.uow() as uow:
+        new, _ = sessions.create_session(
+            uow, runtime, principal_kind="staff", principal_id=handle.id, role=handle.role,
+            mfa_done=True, client=ClientInfo("127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64)"),
+        )  # fmt: skip
+        uow.commit()
+    return {
+        "Cookie": f"{cookie_name(runtime, 'staff')}={new.token}",
+        "csrf_token": runtime.vault.hash_token("csrf|s|" + new.token),
+    }

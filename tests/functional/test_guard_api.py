@@ -109,7 +109,7 @@ def test_cnic_and_phone_are_masked_unless_the_purpose_needs_them_whole(
     assert response.json()["fields"]["phone"] == "+923001234567"  # emergency reads it whole
     assert last_event(runtime).code == "access.break_glass"
     runtime.guard.register_reference_checker(
-        "ticket", lambda _s, c, r: c == customer and r == "T-1"
+        "ticket", lambda _s, c, r, _now: c == customer and r == "T-1"
     )
     agent = create_staff(runtime, "support_agent")
     response = client.get(
@@ -135,8 +135,35 @@ def test_search_by_exact_identifier_through_the_blind_index(
     posted = client.post("/api/v1/customers/search", json={field: value}, headers=headers)
     assert posted.status_code == 200, posted.text
     assert posted.json()["id"] == customer
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("email", "CANARY.Testname@example.pk"), ("phone", "0300-1234567"), ("cnic", "3520212345671")],
+)
+def test_no_search_takes_personal_data_in_the_query_string(
+    client: Any, runtime: Runtime, customer: str, officer: Any, field: str, value: str
+) -> None:
+    """F-15: the GET form of the search is gone, and no staff route reads an identifier
+    from the URL: the same value in a query string finds nobody anywhere."""
+    headers = bearer(officer.api_token, "security")
     got = client.get("/api/v1/customers", params={field: value}, headers=headers)
-    assert got.status_code == 200 and got.json()["id"] == customer
+    assert got.status_code in (404, 405), got.text
+    assert customer not in got.text
+    posted = client.post(
+        "/api/v1/customers/search", params={field: value}, json={}, headers=headers
+    )
+    assert posted.status_code == 422 and customer not in posted.text
+    schema = client.get("/api/openapi.json").json()
+    assert "get" not in schema["paths"].get("/api/v1/customers", {})
+    query_names = {
+        parameter["name"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    }
+    assert not query_names & {"email", "phone", "cnic"}
 
 
 def test_search_refusals_and_misses(

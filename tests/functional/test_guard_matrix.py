@@ -85,7 +85,9 @@ def test_every_role_purpose_and_category_through_the_http_api(
     # References are proven elsewhere (guard decisions, and each register's own tests):
     # here every case is live, so the answer is the policy's alone.
     for kind in ("ticket", "invoice", "order"):
-        runtime.guard.register_reference_checker(kind, lambda _s, c, r: (c, r) == (customer, CASE))
+        runtime.guard.register_reference_checker(
+            kind, lambda _s, c, r, _now: (c, r) == (customer, CASE)
+        )
     tokens = {
         role.id: create_staff(runtime, role.id).api_token for role in runtime.policy.staff_roles
     }

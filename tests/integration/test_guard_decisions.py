@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -34,7 +34,7 @@ def events(runtime: Runtime) -> list[Any]:
         return list(conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)))
 
 
-def open_tickets(session: Session, customer_id: str, reference: str) -> bool:
+def open_tickets(session: Session, customer_id: str, reference: str, now: datetime) -> bool:
     """A stand-in ticket register: T-1 is open for CUSTOMER, T-2 is closed."""
     return customer_id == CUSTOMER and reference == "T-1"
 

@@ -9,7 +9,7 @@ chain when it runs beside ordinary writers.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -168,7 +168,7 @@ def test_refusals_are_the_same_on_both_paths_and_audited(runtime: Runtime) -> No
 def test_references_and_break_glass_take_the_unit_of_work_path(runtime: Runtime) -> None:
     customer = make_customer(runtime)
 
-    def open_ticket(_session: Session, customer_id: str, reference: str) -> bool:
+    def open_ticket(_session: Session, customer_id: str, reference: str, _now: datetime) -> bool:
         return (customer_id, reference) == (customer, "T-7")
 
     runtime.guard.register_reference_checker("ticket", open_ticket)

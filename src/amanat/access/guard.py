@@ -357,6 +357,28 @@ class Guard:
             self._record_denial(uow, actor, None, purpose, frozenset(), None, refusal)
             raise AccessDenied(refusal.message, reason_code=refusal.code)
 
+    def check_route(self, actor: Actor, purposes: tuple[str, ...]) -> None:
+        """At a staff route's door: may the actor's role act for one of ``purposes``?
+
+        Callers: ``StaffFor`` (accounts/deps.py) before the route runs. An empty
+        ``purposes`` means the caller names the purpose with the request: any role the
+        policy gives a purpose passes, and ``open`` decides the one named. Role and
+        purpose only (training, categories and references are decided by ``open``).
+        Records access.denied (reason role_lacks_purpose) in its own transaction and
+        raises AccessDenied when not; records nothing when it may.
+        """
+        role = self._roles.get(actor.role)
+        held = frozenset(role.purposes) if role is not None else frozenset()
+        if held & frozenset(purposes) or (not purposes and held):
+            return
+        needed = " or ".join(purposes) or "a purpose"
+        refusal = Refusal(
+            "role_lacks_purpose", f"The role '{actor.role}' may not use this: it is for {needed}."
+        )
+        named = purposes[0] if len(purposes) == 1 else ""
+        self._append_denial(actor, None, named, frozenset(), None, refusal)
+        raise AccessDenied(refusal.message, reason_code=refusal.code)
+
     def _role_refusal(self, session: SessionOf, actor: Actor, purpose: str) -> Refusal | None:
         role = self._roles.get(actor.role)
         if role is None:
@@ -464,7 +486,7 @@ class Guard:
                 f"No {kind} register is installed to confirm the reference, so the role "
                 f"'{actor.role}' may not act for '{purpose}'.",
             )
-        if not checker(session, customer_id, reference):
+        if not checker(session, customer_id, reference, self.clock.now()):
             return Refusal(
                 "reference_not_live",
                 f"The {kind} given is not an open {kind} of this customer, so the role "

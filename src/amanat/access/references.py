@@ -7,9 +7,11 @@ with a one-line edit to ``REFERENCE_CHECKERS``:
 
     ("ticket", "amanat.support.service:ticket_is_live"),
 
-A checker is ``fn(session, customer_id, reference) -> bool``: read-only, it answers True
-only for a live reference of that customer, and must not raise on malformed input. The
-guard fails closed: a purpose whose reference kind has no checker is refused.
+A checker is ``fn(session, customer_id, reference, now) -> bool``: read-only, it answers
+True only for a live reference of that customer at ``now`` (the guard's clock), and must
+not raise on malformed input. What "live" means per kind is in docs/security.md ("What
+makes a reference live"). The guard fails closed: a purpose whose reference kind has no
+checker is refused.
 
 Tests (or an operator's plug-in) add checkers at run time with
 ``Guard.register_reference_checker``.
@@ -19,11 +21,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy.orm import Session
 
-ReferenceChecker = Callable[[Session, str, str], bool]
+ReferenceChecker = Callable[[Session, str, str, datetime], bool]
 
 # (reference kind, "module:function"), one line per checker.
 REFERENCE_CHECKERS: tuple[tuple[str, str], ...] = (

@@ -7,6 +7,14 @@ signed in) or 403 (signed in, but not allowed) with one sentence.
 
 Pages: ``page_customer`` and ``page_staff`` redirect (303) to the sign-in page instead.
 
+Staff routes: "is staff" is never enough. A staff route names the purpose(s) it serves
+with ``StaffFor("billing")`` (``page=True`` for console pages), which asks the policy,
+through the guard, whether the caller's role may act for one of them; a route whose
+purpose is named per request (the customer console) says so with
+``StaffFor.named_per_request()`` and the guard decides that purpose with the record.
+``StaffActor`` is only for the caller's own staff account. tests/functional/
+test_route_matrix.py fails for a staff route that carries no ``StaffFor``.
+
 Forms: put ``csrf_token(request)`` in the template as a hidden ``csrf_token`` field and
 add ``Depends(require_csrf)`` to every state-changing POST route. The token is bound to
 the session cookie (or, before sign-in, to a pre-session cookie that anonymous pages set
@@ -163,8 +171,36 @@ def api_staff(request: Request) -> Actor:
     return context.actor
 
 
+class StaffFor:
+    """Dependency of a staff route: the signed-in staff member whose role the policy lets
+    act for one of ``purposes``; otherwise 403 (access.denied recorded by the guard).
+
+    Role and purpose only: training, references and categories are the guard's to decide
+    when a record is opened. ``page=True`` signs in like ``page_staff`` (redirects).
+    """
+
+    def __init__(self, *purposes: str, page: bool = False) -> None:
+        self.purposes = purposes
+        self.page = page
+
+    @classmethod
+    def named_per_request(cls, *, page: bool = False) -> StaffFor:
+        """For a route whose caller names the purpose with each request (X-Access-Purpose,
+        a form field): any role with a purpose passes; the guard decides the one named."""
+        return cls(page=page)
+
+    def __call__(self, request: Request) -> Actor:
+        actor = page_staff(request) if self.page else api_staff(request)
+        _runtime(request).guard.check_route(actor, self.purposes)
+        return actor
+
+    def __repr__(self) -> str:
+        return f"StaffFor({', '.join(self.purposes) or 'named per request'})"
+
+
 # Parameter types for JSON routes: the caller, resolved and checked by the functions above.
 CustomerActor = Annotated[Actor, Depends(api_customer)]
+# Only for routes about the caller's own staff account; anything else uses StaffFor.
 StaffActor = Annotated[Actor, Depends(api_staff)]
 
 

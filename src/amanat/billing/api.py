@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from amanat.accounts.deps import CustomerActor, StaffActor
+from amanat.access.actor import Actor
+from amanat.accounts.deps import CustomerActor, StaffFor
 from amanat.billing import (
     catalogue,
     certificates,
@@ -39,7 +40,8 @@ from amanat.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 Customer = CustomerActor
-Staff = StaffActor
+# Billing officers' routes: only roles the policy gives the billing purpose.
+Staff = Annotated[Actor, Depends(StaffFor("billing"))]
 PDF = "application/pdf"
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from amanat.access.actor import Actor
-from amanat.accounts.deps import page_customer, page_staff, require_csrf
+from amanat.accounts.deps import StaffFor, page_customer, require_csrf
 from amanat.accounts.web import redirect, render, runtime_of
 from amanat.billing import (
     catalogue,
@@ -28,7 +28,8 @@ from amanat.core.errors import AmanatError, Invalid
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]
-Staff = Annotated[Actor, Depends(page_staff)]
+# The officers' console: statement lines, payments and imports are the billing purpose's.
+Staff = Annotated[Actor, Depends(StaffFor("billing", page=True))]
 Csrf = Depends(require_csrf)
 Text = Annotated[str, Form(max_length=200)]
 

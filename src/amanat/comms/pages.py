@@ -1,21 +1,25 @@
-"""The outbox in the staff console. The list shows no content; opening a message is a
-guarded read for the message's purpose, so staff see only what their role may (mail
-carrying sign-in links is for the operator's `amanat outbox show` alone)."""
+"""The outbox in the staff console, for the roles the policy gives ``communications``.
+The list shows no content; opening a message is a guarded read under the purpose of
+what it carries (a support answer for ``support`` with its ticket, an invoice for
+``billing`` with the invoice number, given in the form), so staff see only what their
+role may (mail carrying sign-in links is for the operator's `amanat outbox show` alone)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from amanat.access.actor import Actor
-from amanat.accounts.deps import page_staff
+from amanat.access.guard import AccessDenied
+from amanat.accounts.deps import StaffFor
 from amanat.accounts.web import render, runtime_of
 from amanat.comms import service
 
 router = APIRouter(include_in_schema=False)
-Staff = Annotated[Actor, Depends(page_staff)]
+# Listing mail is for the roles the policy gives the communications purpose.
+Staff = Annotated[Actor, Depends(StaffFor("communications", page=True))]
 
 
 @router.get("/staff/outbox", response_class=HTMLResponse)
@@ -27,9 +31,26 @@ def outbox(request: Request, actor: Staff) -> HTMLResponse:
 
 
 @router.get("/staff/outbox/{message_id}", response_class=HTMLResponse)
-def message(request: Request, actor: Staff, message_id: str) -> HTMLResponse:
+def message(
+    request: Request,
+    actor: Staff,
+    message_id: Annotated[str, Path(max_length=32)],
+    reference: Annotated[str, Query(max_length=64)] = "",
+) -> HTMLResponse:
+    """``reference``: the ticket or invoice number the message's purpose needs (not
+    personal data: a case number, as in the audit log)."""
     runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        view = service.show_message(uow, runtime, message_id, actor=actor)
-        uow.commit()
+    try:
+        with runtime.uow() as uow:
+            view = service.show_message(
+                uow, runtime, message_id, actor=actor, reference=reference.strip() or None
+            )
+            uow.commit()
+    except AccessDenied as refused:
+        context: dict[str, object] = {
+            "message_id": message_id,
+            "refusal": refused.message,
+            "reference": reference,
+        }
+        return render(request, "staff/outbox_message.html", context, refused.status)
     return render(request, "staff/outbox_message.html", {"message": view})

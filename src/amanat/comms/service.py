@@ -3,6 +3,11 @@
 Other domains send mail with ``queue_mail``. The message is encrypted under the
 recipient's data key as ``comms.message`` through the guard, so reading one back (the
 operator's ``amanat outbox show``, the staff page) is an audited access too.
+
+A message is read under the purpose of what it carries (``CARRIES``), not the purpose
+it was sent under: a support answer is a support message, an invoice mail a billing
+record, whatever mailing sent them. A domain whose mail carries its records adds its
+kinds there.
 """
 
 from __future__ import annotations
@@ -28,6 +33,23 @@ if TYPE_CHECKING:
 T = "outbox_messages"
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 OPERATOR = Actor.system("outbox")
+
+
+# Kind of mail -> (the purpose its content is read under, the category it carries).
+# Kinds not named here are read under the purpose they were sent for, as comms.message.
+CARRIES: dict[str, tuple[str, str]] = {
+    "support_reply": ("support", "support.message"),
+    "support_received": ("support", "support.message"),
+    "invoice": ("billing", "billing.record"),
+    "invoice_reminder": ("billing", "billing.record"),
+}
+_RECIPIENT = "contact.email"
+
+
+def content_purpose(kind: str, sent_for: str) -> tuple[str, str]:
+    """The purpose a message's content is read under, and the category its subject and
+    body are read as."""
+    return CARRIES.get(kind, (sent_for, "comms.message"))
 
 
 @dataclass(frozen=True)
@@ -162,31 +184,45 @@ def list_outbox(
 
 
 def show_message(
-    uow: UnitOfWork, runtime: Runtime, message_id: str, actor: Actor | None = None
+    uow: UnitOfWork,
+    runtime: Runtime,
+    message_id: str,
+    actor: Actor | None = None,
+    reference: str | None = None,
 ) -> OutboxMessageView:
-    """One message decrypted, for the operator (audited through the guard as the mail job
-    acting for the message's purpose). Raises NotFound."""
+    """One message decrypted: for the operator (the mail job, by default) or a staff
+    member on the outbox page.
+
+    Read through the guard under the purpose of what the message carries
+    (``content_purpose``): a support message for ``support``, with the ticket as
+    ``reference``; a billing record for ``billing``, with the invoice; account mail for
+    ``account_management``, which no staff role holds. The caller commits ``uow`` for
+    the access record to stand. Records access.granted or access.denied. Raises
+    NotFound, AccessDenied.
+    """
     message = uow.session.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound("There is no message with that id; `amanat outbox list` shows them.")
     reader = actor or OPERATOR
+    purpose, category = content_purpose(message.kind, message.purpose)
     access = runtime.guard.open(
-        uow, reader, message.customer_id, message.purpose, reads={"comms.message"}
-    )
+        uow, reader, message.customer_id, purpose, reads={_RECIPIENT, category},
+        reference=reference,
+    )  # fmt: skip
     mid = message.id
     return OutboxMessageView(
         entry=_entry(message),
-        recipient=_read(access, mid, "recipient_ct", message.recipient_ct),
-        subject=_read(access, mid, "subject_ct", message.subject_ct),
-        body=_read(access, mid, "body_ct", message.body_ct),
+        recipient=_read(access, mid, "recipient_ct", _RECIPIENT, message.recipient_ct),
+        subject=_read(access, mid, "subject_ct", category, message.subject_ct),
+        body=_read(access, mid, "body_ct", category, message.body_ct),
     )
 
 
-def _read(access: object, mid: str, column: str, value: bytes) -> str:
+def _read(access: object, mid: str, column: str, category: str, value: bytes) -> str:
     from amanat.access.guard import Access
 
     assert isinstance(access, Access)
-    return access.read(T, column, mid, "comms.message", value) or ""
+    return access.read(T, column, mid, category, value) or ""
 
 
 def _entry(message: OutboxMessage) -> OutboxEntry:

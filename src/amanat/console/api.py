@@ -1,28 +1,29 @@
-"""The staff customer API: GET /api/v1/customers/{id}, GET|POST search, the caller's purposes.
+"""The staff customer API: GET /api/v1/customers/{id}, POST search, the caller's purposes.
 
 The purpose is named in ``X-Access-Purpose``; ``X-Access-Reference`` carries a ticket,
 invoice or order number where the purpose needs one; ``X-Access-Reason`` the written
 reason for break-glass access.
 
-Searching: ``POST /api/v1/customers/search`` with a JSON body is the recommended way.
-``GET /api/v1/customers?email=…`` exists because the issue specifies it, but it puts a
-personal value in a URL, where proxies, browser history and other people's logs keep
-it. Amanat's own request log records only the route template, never the query.
+Searching is ``POST /api/v1/customers/search`` with a JSON body, and only that: an
+e-mail, phone or CNIC in a URL is kept by proxies, browser history and other people's
+logs, so there is no GET form (``GET /api/v1/customers`` answers 405).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
-from amanat.accounts.deps import StaffActor
+from amanat.access.actor import Actor
+from amanat.accounts.deps import StaffFor
 from amanat.accounts.web import runtime_of
 from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn, PurposesOut
 
 router = APIRouter(prefix="/api/v1", tags=["staff: customers"])
-Staff = StaffActor
+# The purpose is named in X-Access-Purpose; the guard decides it with the record.
+Staff = Annotated[Actor, Depends(StaffFor.named_per_request())]
 Purpose = Annotated[
     str | None,
     Header(alias="X-Access-Purpose", max_length=64, description="The purpose of this read."),
@@ -75,7 +76,7 @@ def my_purposes(request: Request, actor: Staff) -> PurposesOut:
 @router.post(
     "/customers/search",
     response_model=CustomerRecordOut,
-    summary="Find a customer by exact e-mail, phone or CNIC (recommended: nothing in the URL)",
+    summary="Find a customer by exact e-mail, phone or CNIC (in the body, never the URL)",
 )
 def search_customers(
     request: Request,
@@ -89,31 +90,6 @@ def search_customers(
     with runtime.uow() as uow:
         record = service.find_customer(
             uow, runtime, actor, body, _request(purpose, reference, reason)
-        )
-        uow.commit()
-    return record
-
-
-@router.get(
-    "/customers",
-    response_model=CustomerRecordOut,
-    summary="Find a customer by exact e-mail, phone or CNIC (prefer POST /customers/search)",
-)
-def find_customer(
-    request: Request,
-    actor: Staff,
-    email: Annotated[str | None, Query(max_length=254)] = None,
-    phone: Annotated[str | None, Query(max_length=32)] = None,
-    cnic: Annotated[str | None, Query(max_length=32)] = None,
-    purpose: Purpose = None,
-    reference: Reference = None,
-    reason: Reason = None,
-) -> CustomerRecordOut:
-    runtime = runtime_of(request)
-    search = CustomerSearchIn(email=email, phone=phone, cnic=cnic)
-    with runtime.uow() as uow:
-        record = service.find_customer(
-            uow, runtime, actor, search, _request(purpose, reference, reason)
         )
         uow.commit()
     return record

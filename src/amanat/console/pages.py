@@ -12,14 +12,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from amanat.access.actor import Actor
-from amanat.accounts.deps import page_staff, require_csrf
+from amanat.accounts.deps import StaffFor, require_csrf
 from amanat.accounts.web import render, runtime_of
 from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn
 from amanat.core.errors import AmanatError
 
 router = APIRouter(include_in_schema=False)
-Staff = Annotated[Actor, Depends(page_staff)]
+# The purpose is chosen in the form; the guard decides it with the record.
+Staff = Annotated[Actor, Depends(StaffFor.named_per_request(page=True))]
 FormText = Annotated[str, Form(max_length=500)]
 KINDS = {"email": "E-mail address", "phone": "Phone number", "cnic": "CNIC"}
 

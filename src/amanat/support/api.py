@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
-from amanat.accounts.deps import CustomerActor, StaffActor
+from amanat.access.actor import Actor
+from amanat.accounts.deps import CustomerActor, StaffFor
 from amanat.core.errors import BadRequest
 from amanat.runtime import Runtime
 from amanat.support import desk
@@ -27,7 +28,7 @@ from amanat.support.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["support"])
 Customer = CustomerActor
-Staff = StaffActor
+Staff = Annotated[Actor, Depends(StaffFor("support"))]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such ticket among yours"}}
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from amanat.access.actor import Actor
-from amanat.accounts.deps import page_customer, page_staff, require_csrf
+from amanat.accounts.deps import StaffFor, page_customer, require_csrf
 from amanat.accounts.web import redirect, render, runtime_of
 from amanat.core.errors import Invalid
 from amanat.support import desk
@@ -20,7 +20,7 @@ from amanat.support.redaction import CARD_WARNING
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]
-Staff = Annotated[Actor, Depends(page_staff)]
+Staff = Annotated[Actor, Depends(StaffFor("support", page=True))]
 Csrf = Depends(require_csrf)
 # Generous ceilings for a form body; the service states the real limits.
 Text = Annotated[str, Form(max_length=200_000)]
