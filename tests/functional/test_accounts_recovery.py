@@ -25,7 +25,7 @@ from tests.factories.accounts import (
     signup_data,
 )
 
-NEW_PASSWORD = "amber falcon river 77"  # noqa: S105 -- synthetic test password
+NEW_PASSWORD = "amber falcon river 77"
 
 
 @pytest.fixture
@@ -209,9 +209,7 @@ def test_the_old_address_is_told_of_an_email_change_and_its_link_undoes_it(
     visitor = _browser(client)
     form = visitor.get(f"/account/undo-email/{undo}")
     assert form.status_code == 200 and "Put my address back" in form.text
-    done = visitor.post(
-        "/account/undo-email", data={"csrf_token": _csrf(form.text), "token": undo}
-    )
+    done = visitor.post("/account/undo-email", data={"csrf_token": _csrf(form.text), "token": undo})
     assert done.status_code == 200 and "every API token is revoked" in done.text
 
     assert client.get("/api/v1/me").status_code == 401

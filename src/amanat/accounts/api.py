@@ -289,7 +289,9 @@ def list_tokens(request: Request, actor: Customer) -> list[ApiTokenOut]:
     response_model=ApiTokenCreatedOut,
     summary="Create an API token (shown once; needs a recent re-authentication)",
 )
-def create_token(request: Request, actor: RecentCustomerActor, body: ApiTokenIn) -> ApiTokenCreatedOut:
+def create_token(
+    request: Request, actor: RecentCustomerActor, body: ApiTokenIn
+) -> ApiTokenCreatedOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
         created = tokens.create_api_token(
@@ -355,7 +357,9 @@ def new_recovery_codes(request: Request, actor: RecentCustomerActor) -> Recovery
 def disable_totp(request: Request, actor: RecentCustomerActor, body: PasswordIn) -> Response:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        error = reauth.remove_second_factor(uow, runtime, actor, body.password, client_info(request))
+        error = reauth.remove_second_factor(
+            uow, runtime, actor, body.password, client_info(request)
+        )
         uow.commit()
     if error is not None:
         raise error
