@@ -25,6 +25,7 @@ from amanat.console import pages as console_pages
 from amanat.db.engine import is_reachable
 from amanat.policy import pages as policy_pages
 from amanat.runtime import Runtime
+from amanat.staff import api as staff_api
 from amanat.staff import pages as staff_pages
 from amanat.support import api as support_api
 from amanat.support import pages as support_pages
@@ -44,6 +45,7 @@ ROUTERS = (
     accounts_pages.router,
     accounts_portal.router,
     staff_pages.router,
+    staff_api.router,
     comms_pages.router,
     billing_api.router,
     billing_pages.router,

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     customer_idle_minutes: int = Field(30, ge=1)
     staff_idle_minutes: int = Field(15, ge=1)
     session_absolute_hours: int = Field(12, ge=1)
+    reauth_minutes: int = Field(
+        5,
+        ge=1,
+        le=10,
+        description="How long a password (and second factor) entered again lets a session "
+        "change the e-mail, the second factor, recovery codes or API tokens.",
+    )
     password_reminder_days: int = Field(
         365, ge=1, description="Remind (never force) a customer whose password is older than this."
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from amanat.accounts import mfa, sessions, tokens
+from amanat.accounts import mfa, reauth, sessions, tokens
 from amanat.accounts import service as accounts
 from amanat.accounts.deps import (
     CustomerActor,
+    RecentCustomerActor,
+    SessionCustomerActor,
     authenticate,
     clear_session_cookie,
     cookie_name,
@@ -26,6 +28,8 @@ from amanat.accounts.schemas import (
     MessageOut,
     MfaEnrolmentOut,
     PasswordChangeIn,
+    PasswordIn,
+    ReauthIn,
     RecoveryCodesOut,
     ResetIn,
     SessionOut,
@@ -146,7 +150,24 @@ def password_reset_complete(request: Request, body: ResetIn) -> MessageOut:
         accounts.reset_password(uow, runtime, body.token, body.password)
         uow.commit()
     return MessageOut(
-        message="Your password is changed and every session has ended; sign in again."
+        message="Your password is changed; every session has ended and every API token is "
+        "revoked. Sign in again."
+    )
+
+
+@router.post(
+    "/auth/undo-email-change",
+    response_model=MessageOut,
+    summary="Put back the old e-mail address (link mailed to it after a change)",
+)
+def undo_email_change(request: Request, body: TokenIn) -> MessageOut:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        accounts.undo_email_change(uow, runtime, body.token)
+        uow.commit()
+    return MessageOut(
+        message="Your old address is your sign-in e-mail again; every session has ended and "
+        "every API token is revoked. Reset your password now."
     )
 
 
@@ -171,35 +192,57 @@ def update_me(request: Request, actor: Customer, body: ProfileUpdateIn) -> Profi
 
 
 @router.post(
+    "/me/reauth",
+    status_code=204,
+    summary="Enter your password (and second-factor code) again before a sensitive change",
+)
+def reauthenticate(request: Request, actor: SessionCustomerActor, body: ReauthIn) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        error = reauth.reauthenticate(
+            uow, runtime, actor, current_session_id(request), body.password, body.code,
+            client_info(request),
+        )  # fmt: skip
+        uow.commit()
+    if error is not None:
+        raise error
+    return Response(status_code=204)
+
+
+@router.post(
     "/me/email",
     status_code=202,
     response_model=MessageOut,
-    summary="Change your e-mail (re-verified)",
+    summary="Change your e-mail (re-verified; needs a recent re-authentication)",
 )
-def change_email(request: Request, actor: Customer, body: EmailIn) -> MessageOut:
+def change_email(request: Request, actor: RecentCustomerActor, body: EmailIn) -> MessageOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        accounts.request_email_change(uow, runtime, actor, body.email)
+        accounts.request_email_change(uow, runtime, actor, body.email, client_info(request))
         uow.commit()
     return MessageOut(
         message="We sent a link to the new address; your address changes once it is opened."
     )
 
 
-@router.post("/me/password", status_code=204, summary="Change your password (other sessions end)")
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change your password (other sessions end, every API token is revoked)",
+)
 def change_password(request: Request, actor: Customer, body: PasswordChangeIn) -> Response:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        accounts.change_password(
-            uow,
-            runtime,
-            actor,
-            body.current_password,
-            body.new_password,
-            current_session_id(request),
-        )
+        outcome = reauth.change_password(
+            uow, runtime, actor, body.current_password, body.new_password,
+            current_session_id(request), client_info(request),
+        )  # fmt: skip
         uow.commit()
-    return Response(status_code=204)
+    outcome.raise_for_failure()
+    response = Response(status_code=204)
+    if outcome.token is not None:
+        set_session_cookie(response, runtime, "customer", outcome.token)
+    return response
 
 
 @router.get("/me/sessions", response_model=list[SessionOut], summary="Your live sessions")
@@ -244,9 +287,11 @@ def list_tokens(request: Request, actor: Customer) -> list[ApiTokenOut]:
     "/me/tokens",
     status_code=201,
     response_model=ApiTokenCreatedOut,
-    summary="Create an API token (shown once)",
+    summary="Create an API token (shown once; needs a recent re-authentication)",
 )
-def create_token(request: Request, actor: Customer, body: ApiTokenIn) -> ApiTokenCreatedOut:
+def create_token(
+    request: Request, actor: RecentCustomerActor, body: ApiTokenIn
+) -> ApiTokenCreatedOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
         created = tokens.create_api_token(
@@ -267,8 +312,12 @@ def revoke_token(request: Request, actor: Customer, token_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/me/mfa/totp", response_model=MfaEnrolmentOut, summary="Start TOTP enrolment")
-def start_totp(request: Request, actor: Customer) -> MfaEnrolmentOut:
+@router.post(
+    "/me/mfa/totp",
+    response_model=MfaEnrolmentOut,
+    summary="Start TOTP enrolment (needs a recent re-authentication)",
+)
+def start_totp(request: Request, actor: RecentCustomerActor) -> MfaEnrolmentOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
         enrolment = mfa.start_enrolment(uow, runtime, actor.id, "customer", "your account")
@@ -279,7 +328,7 @@ def start_totp(request: Request, actor: Customer) -> MfaEnrolmentOut:
 @router.post(
     "/me/mfa/totp/confirm", response_model=RecoveryCodesOut, summary="Confirm TOTP with a code"
 )
-def confirm_totp(request: Request, actor: Customer, body: CodeIn) -> RecoveryCodesOut:
+def confirm_totp(request: Request, actor: RecentCustomerActor, body: CodeIn) -> RecoveryCodesOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
         codes = mfa.confirm_enrolment(uow, runtime, actor, body.code)
@@ -288,11 +337,30 @@ def confirm_totp(request: Request, actor: Customer, body: CodeIn) -> RecoveryCod
 
 
 @router.post(
-    "/me/mfa/recovery-codes", response_model=RecoveryCodesOut, summary="Replace your recovery codes"
+    "/me/mfa/recovery-codes",
+    response_model=RecoveryCodesOut,
+    summary="Replace your recovery codes (needs a recent re-authentication)",
 )
-def new_recovery_codes(request: Request, actor: Customer) -> RecoveryCodesOut:
+def new_recovery_codes(request: Request, actor: RecentCustomerActor) -> RecoveryCodesOut:
     runtime = runtime_of(request)
     with runtime.uow() as uow:
         codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
         uow.commit()
     return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.post(
+    "/me/mfa/disable",
+    status_code=204,
+    summary="Turn your second factor off (password; needs a recent re-authentication)",
+)
+def disable_totp(request: Request, actor: RecentCustomerActor, body: PasswordIn) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        error = reauth.remove_second_factor(
+            uow, runtime, actor, body.password, client_info(request)
+        )
+        uow.commit()
+    if error is not None:
+        raise error
+    return Response(status_code=204)

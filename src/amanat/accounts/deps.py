@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -48,6 +49,7 @@ class AuthContext:
     token_id: str | None
     scopes: tuple[str, ...]
     mfa_done: bool
+    authenticated_at: datetime | None = None
 
 
 def cookie_name(runtime: Runtime, principal_kind: str) -> str:
@@ -111,8 +113,9 @@ def authenticate(request: Request, principal_kind: str) -> AuthContext | None:
             if session is not None:
                 actor = _actor(principal_kind, session.principal_id, session.role)
                 context = AuthContext(
-                    actor, "session", session.id, None, ("read", "write"), session.mfa_done
-                )
+                    actor, "session", session.id, None, ("read", "write"), session.mfa_done,
+                    session.authenticated_at,
+                )  # fmt: skip
         uow.commit()
     setattr(request.state, cache_key, context)
     return context
@@ -198,10 +201,49 @@ class StaffFor:
         return f"StaffFor({', '.join(self.purposes) or 'named per request'})"
 
 
+NOT_FOR_API_KEYS = (
+    "API tokens cannot change the sign-in e-mail, the second factor, recovery codes or "
+    "API tokens; sign in with your password to do this."
+)
+REAUTH_NEEDED = (
+    "Enter your password (and second-factor code) again first: this change needs a sign-in "
+    "within the last {minutes} minutes."
+)
+
+
+def check_recent_auth(request: Request) -> None:
+    """Refuse (403) a sensitive account change unless the caller is a session whose
+    password (and second factor) was entered within ``reauth_minutes``; API tokens never."""
+    context: AuthContext | None = getattr(request.state, "auth", None)
+    if context is None or context.via != "session":
+        raise Forbidden(NOT_FOR_API_KEYS)
+    runtime = _runtime(request)
+    if not sessions.is_recent(runtime, context.authenticated_at):
+        raise Forbidden(REAUTH_NEEDED.format(minutes=runtime.settings.reauth_minutes))
+
+
+def api_customer_recent(request: Request) -> Actor:
+    """The signed-in customer, for changes that need a recent re-authentication."""
+    actor = api_customer(request)
+    check_recent_auth(request)
+    return actor
+
+
+def api_customer_session(request: Request) -> Actor:
+    """The signed-in customer through a session (re-authentication is not for tokens)."""
+    actor = api_customer(request)
+    context: AuthContext = request.state.auth
+    if context.via != "session":
+        raise Forbidden(NOT_FOR_API_KEYS)
+    return actor
+
+
 # Parameter types for JSON routes: the caller, resolved and checked by the functions above.
 CustomerActor = Annotated[Actor, Depends(api_customer)]
 # Only for routes about the caller's own staff account; anything else uses StaffFor.
 StaffActor = Annotated[Actor, Depends(api_staff)]
+RecentCustomerActor = Annotated[Actor, Depends(api_customer_recent)]
+SessionCustomerActor = Annotated[Actor, Depends(api_customer_session)]
 
 
 def _redirect(location: str) -> HTTPException:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from amanat.access.actor import Actor
-from amanat.accounts import sessions, totp
+from amanat.accounts import notices, sessions, totp
 from amanat.accounts.models import AuthSession, Credential, RecoveryCode
 from amanat.accounts.security import mfa_key, record_security_event
 from amanat.accounts.throttle import Throttle, throttle_for
@@ -130,11 +130,16 @@ def confirm_enrolment(uow: UnitOfWork, runtime: Runtime, actor: Actor, code: str
         customer_id=actor.id if actor.kind == "customer" else None,
         categories={"account.credentials"},
     )  # fmt: skip
+    notices.notify(uow, runtime, actor, "mfa_enabled")
     return codes
 
 
 def regenerate_recovery_codes(uow: UnitOfWork, runtime: Runtime, actor: Actor) -> list[str]:
-    """Replace every recovery code with ten new ones. Records account.recovery_codes_replaced."""
+    """Replace every recovery code with ten new ones and tell the owner by mail.
+
+    Callers: a session with a recent re-authentication (the route checks it). Records
+    account.recovery_codes_replaced. Raises Conflict when no second factor is on.
+    """
     credential = uow.session.get(Credential, actor.id)
     if credential is None or credential.mfa_enabled_at is None:
         raise Conflict("Turn on the second factor first; recovery codes belong to it.")
@@ -143,27 +148,22 @@ def regenerate_recovery_codes(uow: UnitOfWork, runtime: Runtime, actor: Actor) -
         uow, runtime.clock, Event.ACCOUNT_RECOVERY_CODES_REPLACED, actor,
         customer_id=actor.id if actor.kind == "customer" else None,
     )  # fmt: skip
+    notices.notify(uow, runtime, actor, "recovery_codes_replaced")
     return codes
 
 
-def disable_mfa(uow: UnitOfWork, runtime: Runtime, actor: Actor, password: str) -> None:
-    """Turn the second factor off (customers only; staff must keep theirs).
+def disable_mfa(uow: UnitOfWork, runtime: Runtime, actor: Actor) -> None:
+    """Turn the second factor off (customers only; staff must keep theirs) and tell the owner.
 
-    Records account.mfa_disabled. Raises Conflict for staff when MFA is mandatory,
-    Invalid for a wrong password.
+    Callers: ``reauth.remove_second_factor`` only, after the password was checked through
+    the sign-in counters. Records account.mfa_disabled. Raises Conflict for staff when
+    MFA is mandatory, or when no second factor is on.
     """
     if actor.kind == "staff" and runtime.settings.require_staff_mfa:
         raise Conflict("Staff accounts must keep their second factor.")
     credential = uow.session.get(Credential, actor.id)
-    if (
-        credential is None
-        or not credential.password_hash
-        or not runtime.vault.passwords.verify(credential.password_hash, password)
-    ):
-        raise Invalid(
-            "Some fields need fixing; see each field.",
-            fields={"password": "Your password is not right."},
-        )
+    if credential is None or credential.mfa_enabled_at is None:
+        raise Conflict("There is no second factor to turn off.")
     credential.totp_secret_ct = None
     credential.totp_pending_ct = None
     credential.mfa_enabled_at = None
@@ -173,6 +173,7 @@ def disable_mfa(uow: UnitOfWork, runtime: Runtime, actor: Actor, password: str) 
         uow, runtime.clock, Event.ACCOUNT_MFA_DISABLED, actor,
         customer_id=actor.id if actor.kind == "customer" else None,
     )  # fmt: skip
+    notices.notify(uow, runtime, actor, "mfa_disabled")
 
 
 def _new_recovery_codes(uow: UnitOfWork, runtime: Runtime, principal_id: str) -> list[str]:
@@ -241,35 +242,14 @@ def complete_sign_in(uow: UnitOfWork, runtime: Runtime, row: AuthSession, code: 
         return MfaOutcome(
             error=Unauthenticated("This account has no second factor; sign in again.")
         )
-    access = _open(uow, runtime, row.principal_id, read=True, write=False)
-    secret = (
-        access.read(
-            T, "totp_secret_ct", row.principal_id, "account.credentials", credential.totp_secret_ct
-        )
-        or ""
-    )
-    step = totp.matching_step(secret, code, runtime.clock.now().timestamp())
-    accepted = step is not None and (
-        credential.totp_last_step is None or step > credential.totp_last_step
-    )
-    used = "totp"
-    if accepted:
-        credential.totp_last_step = step
-    else:
-        recovery = uow.session.scalar(
-            select(RecoveryCode).where(
-                RecoveryCode.principal_id == row.principal_id,
-                RecoveryCode.code_hash == _code_hash(runtime, code),
-                RecoveryCode.used_at.is_(None),
-            )
-        )
-        if recovery is not None:
-            recovery.used_at = runtime.clock.now()
-            accepted, used = True, "recovery_code"
+    used = _accept(uow, runtime, credential, code)
+    accepted = used is not None
     if not accepted:
         failures = _count_code_failure(uow, runtime, row)
         if throttle is not None:
-            _count_account_code_failure(uow, runtime, throttle, row, key)
+            _count_account_code_failure(
+                uow, runtime, throttle, row.principal_kind, row.principal_id, key
+            )
         if failures >= MAX_CODE_FAILURES:
             sessions.end_session(uow, runtime, actor, row, "mfa_failed")
             return MfaOutcome(
@@ -287,8 +267,79 @@ def complete_sign_in(uow: UnitOfWork, runtime: Runtime, row: AuthSession, code: 
     return MfaOutcome(token=token)
 
 
+def _accept(uow: UnitOfWork, runtime: Runtime, credential: Credential, code: str) -> str | None:
+    """How ``code`` is accepted and spent ("totp" or "recovery_code"), or None."""
+    principal_id = credential.id
+    access = _open(uow, runtime, principal_id, read=True, write=False)
+    secret = (
+        access.read(
+            T, "totp_secret_ct", principal_id, "account.credentials", credential.totp_secret_ct
+        )
+        or ""
+    )
+    step = totp.matching_step(secret, code, runtime.clock.now().timestamp())
+    if step is not None and (credential.totp_last_step is None or step > credential.totp_last_step):
+        credential.totp_last_step = step
+        return "totp"
+    recovery = uow.session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.principal_id == principal_id,
+            RecoveryCode.code_hash == _code_hash(runtime, code),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if recovery is not None:
+        recovery.used_at = runtime.clock.now()
+        return "recovery_code"
+    return None
+
+
+def check_code(
+    uow: UnitOfWork, runtime: Runtime, principal_kind: str, principal_id: str, code: str
+) -> AmanatError | None:
+    """Check a second-factor code entered again (re-authentication) with the sign-in
+    step's per-account counters, so it is no code oracle; None when accepted.
+
+    Callers: ``reauth`` only. A wrong code is a security event (mfa.failed) and counts
+    towards the account's delays and locks. Errors (returned; the caller commits the
+    counters first): Invalid naming the ``code`` field, TooManyRequests.
+    """
+    throttle = throttle_for(runtime) if runtime.settings.throttling else None
+    key = mfa_key(principal_kind, principal_id)
+    failures_before = 0
+    if throttle is not None:
+        refusal, failures_before = throttle.check(uow, runtime.clock.now(), [key], kind="mfa")
+        if refusal is not None:
+            record_security_event(
+                uow, runtime, "mfa.refused", principal_kind=principal_kind,
+                principal_id=principal_id, subject_key=key,
+            )  # fmt: skip
+            return refusal.error()
+    credential = uow.session.get(Credential, principal_id)
+    accepted = (
+        credential is not None
+        and credential.totp_secret_ct is not None
+        and _accept(uow, runtime, credential, code) is not None
+    )
+    if accepted:
+        if throttle is not None and failures_before:
+            throttle.record_success(uow, key)
+        return None
+    record_security_event(
+        uow, runtime, "mfa.failed", principal_kind=principal_kind, principal_id=principal_id
+    )
+    if throttle is not None:
+        _count_account_code_failure(uow, runtime, throttle, principal_kind, principal_id, key)
+    return Invalid("Some fields need fixing; see each field.", fields={"code": CODE_WRONG})
+
+
 def _count_account_code_failure(
-    uow: UnitOfWork, runtime: Runtime, throttle: Throttle, row: AuthSession, key: str
+    uow: UnitOfWork,
+    runtime: Runtime,
+    throttle: Throttle,
+    principal_kind: str,
+    principal_id: str,
+    key: str,
 ) -> None:
     result = throttle.record_code_failure(uow, runtime.clock.now(), key)
     for locked, kind in (
@@ -297,8 +348,8 @@ def _count_account_code_failure(
     ):
         if locked:
             record_security_event(
-                uow, runtime, kind, principal_kind=row.principal_kind,
-                principal_id=row.principal_id, subject_key=key,
+                uow, runtime, kind, principal_kind=principal_kind, principal_id=principal_id,
+                subject_key=key,
             )  # fmt: skip
 
 

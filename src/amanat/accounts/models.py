@@ -82,6 +82,9 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
     end_reason: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
+    # When the password (and second factor, if enrolled) was last entered in this session:
+    # sign-in or re-authentication. Sensitive account changes need it to be recent.
+    authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info=NOT_PERSONAL)
     ip_ct: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal("technical.ip"))
     browser_ct: Mapped[bytes | None] = mapped_column(
         LargeBinary, info=personal("technical.browser")

@@ -157,6 +157,41 @@ def verify(request: Request, token: FormText = "") -> HTMLResponse:
     )  # fmt: skip
 
 
+@router.get("/account/undo-email/{token}", response_class=HTMLResponse)
+def undo_email_form(request: Request, token: str) -> HTMLResponse:
+    # A GET only shows a button: mail scanners that follow links must not spend them.
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        valid = peek_action_token(uow, runtime, "undo_email_change", token) is not None
+    return render(
+        request, "accounts/undo_email.html", {"valid": valid, "token": token if valid else ""}
+    )
+
+
+@router.post("/account/undo-email", response_class=HTMLResponse, dependencies=[Csrf])
+def undo_email(request: Request, token: FormText = "") -> HTMLResponse:
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            accounts.undo_email_change(uow, runtime, token)
+            uow.commit()
+    except AmanatError as exc:
+        return render(
+            request,
+            "accounts/message.html",
+            {"heading": "Not changed back", "message": exc.message},
+            exc.status,
+        )
+    response = render(
+        request, "accounts/message.html",
+        {"heading": "Your address is back",
+         "message": "This address is your sign-in e-mail again; every session has ended and every API token is revoked. Reset your password now.",
+         "next_href": "/account/reset", "next_label": "Reset your password"},
+    )  # fmt: skip
+    clear_session_cookie(response, runtime, "customer")
+    return response
+
+
 @router.get("/account/reset", response_class=HTMLResponse)
 def reset_request_form(request: Request) -> HTMLResponse:
     return render(request, "accounts/reset_request.html", {})
@@ -215,7 +250,7 @@ def reset(request: Request, token: str, password: FormText = "") -> Response:
         )
     response = render(
         request, "accounts/message.html",
-        {"heading": "Password changed", "message": "Your password is changed and every session has ended.",
+        {"heading": "Password changed", "message": "Your password is changed; every session has ended and every API token is revoked.",
          "next_href": "/signin", "next_label": "Sign in"},
     )  # fmt: skip
     clear_session_cookie(response, runtime, "customer")

@@ -4,18 +4,25 @@ with the errors next to their fields."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from amanat.access.actor import Actor
-from amanat.accounts import mfa, sessions, tokens, totp
+from amanat.accounts import mfa, reauth, sessions, tokens, totp
 from amanat.accounts import service as accounts
-from amanat.accounts.deps import current_session_id, page_customer, require_csrf
+from amanat.accounts.deps import (
+    check_recent_auth,
+    current_session_id,
+    page_customer,
+    require_csrf,
+    set_session_cookie,
+)
 from amanat.accounts.pages import form_values
 from amanat.accounts.web import client_info, redirect, render, runtime_of
-from amanat.core.errors import AmanatError, Invalid
+from amanat.core.errors import AmanatError, Forbidden, Invalid, TooManyRequests
 from amanat.customers import service as customers
 from amanat.customers.models import PROVINCES
 from amanat.customers.schemas import AddressIn, ProfileUpdateIn
@@ -97,15 +104,29 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
     return _profile_page(request, actor, {"message": "Your details are saved."})
 
 
+def _reauth_refusal(request: Request) -> str | None:
+    """Why a sensitive change must wait for the password again, or None when it may go on."""
+    try:
+        check_recent_auth(request)
+    except Forbidden as exc:
+        return exc.message + " Use the form at the top of the Security page."
+    return None
+
+
 @router.post("/account/email", response_class=HTMLResponse, dependencies=[Csrf])
 def change_email(request: Request, actor: Customer, email: FormText = "") -> HTMLResponse:
     runtime = runtime_of(request)
+    refusal = _reauth_refusal(request)
+    if refusal is not None:
+        return _profile_page(request, actor, {"errors": {"email": refusal}}, 403)
     try:
         with runtime.uow() as uow:
-            accounts.request_email_change(uow, runtime, actor, email)
+            accounts.request_email_change(uow, runtime, actor, email, client_info(request))
             uow.commit()
     except Invalid as exc:
         return _profile_page(request, actor, {"errors": exc.fields}, 422)
+    except TooManyRequests as exc:
+        return _profile_page(request, actor, {"errors": {"email": exc.message}}, exc.status)
     return _profile_page(
         request,
         actor,
@@ -129,6 +150,8 @@ def _security_page(
             "recovery_left": mfa.recovery_codes_left(uow, actor.id),
             "sessions": sessions.list_sessions(uow, runtime, actor, current_session_id(request)),
             "api_tokens": tokens.list_api_tokens(uow, runtime, actor),
+            "reauth_minutes": runtime.settings.reauth_minutes,
+            "reauth_fresh": _reauth_refusal(request) is None,
         }
         uow.commit()
     return render(request, "portal/security.html", {**context, **extra}, status)
@@ -139,26 +162,67 @@ def security(request: Request, actor: Customer) -> HTMLResponse:
     return _security_page(request, actor, {})
 
 
+@router.post("/account/security/reauth", response_class=HTMLResponse, dependencies=[Csrf])
+def reauthenticate(
+    request: Request,
+    actor: Customer,
+    password: FormText = "",
+    code: Annotated[str, Form(max_length=32)] = "",
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        error = reauth.reauthenticate(
+            uow, runtime, actor, current_session_id(request), password, code, client_info(request)
+        )
+        uow.commit()
+    if error is not None:
+        fields = error.fields if isinstance(error, Invalid) else {"password": error.message}
+        return _security_page(request, actor, {"errors": fields}, error.status)
+    request.state.auth = _fresh(request)
+    return _security_page(
+        request,
+        actor,
+        {"message": f"Thank you. For {runtime.settings.reauth_minutes} minutes you can change "
+         "your e-mail, second factor, recovery codes and API tokens."},
+    )  # fmt: skip
+
+
+def _fresh(request: Request) -> object:
+    """The request's caller, now counted as just authenticated (for the page it renders)."""
+    return replace(request.state.auth, authenticated_at=runtime_of(request).clock.now())
+
+
 @router.post("/account/security/password", response_class=HTMLResponse, dependencies=[Csrf])
 def change_password(
     request: Request, actor: Customer, current_password: FormText = "", new_password: FormText = ""
 ) -> HTMLResponse:
     runtime = runtime_of(request)
-    try:
-        with runtime.uow() as uow:
-            accounts.change_password(
-                uow, runtime, actor, current_password, new_password, current_session_id(request)
-            )
-            uow.commit()
-    except Invalid as exc:
-        return _security_page(request, actor, {"errors": exc.fields}, 422)
-    return _security_page(
-        request, actor, {"message": "Your password is changed; your other sessions have ended."}
-    )
+    with runtime.uow() as uow:
+        outcome = reauth.change_password(
+            uow, runtime, actor, current_password, new_password, current_session_id(request),
+            client_info(request),
+        )  # fmt: skip
+        uow.commit()
+    if outcome.error is not None:
+        error = outcome.error
+        fields = error.fields if isinstance(error, Invalid) else {"current_password": error.message}
+        return _security_page(request, actor, {"errors": fields}, error.status)
+    page = _security_page(
+        request,
+        actor,
+        {"message": "Your password is changed. Every other session has ended and every API "
+         "token is revoked; this browser stays signed in."},
+    )  # fmt: skip
+    if outcome.token is not None:
+        set_session_cookie(page, runtime, "customer", outcome.token)
+    return page
 
 
 @router.post("/account/security/mfa/start", response_class=HTMLResponse, dependencies=[Csrf])
 def mfa_start(request: Request, actor: Customer) -> Response:
+    refusal = _reauth_refusal(request)
+    if refusal is not None:
+        return _security_page(request, actor, {"message": refusal}, 403)
     runtime = runtime_of(request)
     with runtime.uow() as uow:
         if not mfa.is_enrolled(uow, actor.id):
@@ -171,6 +235,9 @@ def mfa_start(request: Request, actor: Customer) -> Response:
 def mfa_confirm(
     request: Request, actor: Customer, code: Annotated[str, Form(max_length=32)] = ""
 ) -> HTMLResponse:
+    refusal = _reauth_refusal(request)
+    if refusal is not None:
+        return _security_page(request, actor, {"message": refusal}, 403)
     runtime = runtime_of(request)
     try:
         with runtime.uow() as uow:
@@ -185,22 +252,34 @@ def mfa_confirm(
 
 @router.post("/account/security/mfa/disable", response_class=HTMLResponse, dependencies=[Csrf])
 def mfa_disable(request: Request, actor: Customer, password: FormText = "") -> HTMLResponse:
+    refusal = _reauth_refusal(request)
+    if refusal is not None:
+        return _security_page(request, actor, {"message": refusal}, 403)
     runtime = runtime_of(request)
     try:
         with runtime.uow() as uow:
-            mfa.disable_mfa(uow, runtime, actor, password)
+            error = reauth.remove_second_factor(uow, runtime, actor, password, client_info(request))
             uow.commit()
-    except Invalid as exc:
-        return _security_page(request, actor, {"errors": exc.fields}, 422)
+    except AmanatError as exc:
+        return _security_page(request, actor, {"message": exc.message}, exc.status)
+    if error is not None:
+        fields = error.fields if isinstance(error, Invalid) else {"password": error.message}
+        return _security_page(request, actor, {"errors": fields}, error.status)
     return _security_page(request, actor, {"message": "Your second factor is off."})
 
 
 @router.post("/account/security/recovery-codes", response_class=HTMLResponse, dependencies=[Csrf])
 def recovery_codes(request: Request, actor: Customer) -> HTMLResponse:
+    refusal = _reauth_refusal(request)
+    if refusal is not None:
+        return _security_page(request, actor, {"message": refusal}, 403)
     runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
-        uow.commit()
+    try:
+        with runtime.uow() as uow:
+            codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
+            uow.commit()
+    except AmanatError as exc:
+        return _security_page(request, actor, {"message": exc.message}, exc.status)
     return _security_page(request, actor, {"recovery_codes": codes})
 
 
@@ -227,6 +306,9 @@ def revoke_others(request: Request, actor: Customer) -> Response:
 
 @router.post("/account/security/tokens", response_class=HTMLResponse, dependencies=[Csrf])
 async def create_token(request: Request, actor: Customer) -> HTMLResponse:
+    refusal = _reauth_refusal(request)
+    if refusal is not None:
+        return _security_page(request, actor, {"message": refusal}, 403)
     form = await request.form()
     runtime = runtime_of(request)
     label = form.get("label")

@@ -112,3 +112,20 @@ class ApiTokenOut(BaseModel):
 
 class MessageOut(BaseModel):
     message: str
+
+
+class ReauthIn(BaseModel):
+    """The password again, and the second-factor code when one is on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field("", max_length=1024)
+    code: str = Field("", max_length=32, description="Six-digit TOTP code or a recovery code")
+
+
+class PasswordIn(BaseModel):
+    """The current password, to confirm a change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field("", max_length=1024)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from amanat.access.actor import Actor
-from amanat.accounts import mail, sessions
+from amanat.accounts import mail, notices, sessions
 from amanat.accounts.models import ActionToken, AuthSession, Credential
 from amanat.accounts.passwords import password_problem
 from amanat.accounts.schemas import SignupIn
@@ -123,7 +123,7 @@ def sign_up(
         )
     )  # fmt: skip
     uow.session.flush()
-    _send_verification(uow, runtime, customer.id, details.name, details.email, "verify_email")
+    _send_verification(uow, runtime, customer.id, details.email, "verify_email")
     audit.record(
         uow, runtime.clock, Event.ACCOUNT_SIGNED_UP, Actor.system("signup"),
         customer_id=customer.id, purpose="account_management",
@@ -172,7 +172,7 @@ def _tell_existing_owner(uow: UnitOfWork, runtime: Runtime, email: str) -> None:
 
 
 def _send_verification(
-    uow: UnitOfWork, runtime: Runtime, customer_id: str, name: str, email: str, action: str
+    uow: UnitOfWork, runtime: Runtime, customer_id: str, email: str, action: str
 ) -> None:
     row, token = issue_action_token(
         uow, runtime, action=action, principal_kind="customer", principal_id=customer_id
@@ -182,9 +182,9 @@ def _send_verification(
             uow, Actor.customer(customer_id), customer_id, "self", writes={"contact.email"}
         )
         row.payload_ct = access.write("action_tokens", "payload_ct", row.id, "contact.email", email)
-        subject, body = mail.change_email(runtime, name, token)
+        subject, body = mail.change_email(runtime, token)
     else:
-        subject, body = mail.verify_email(runtime, name, token)
+        subject, body = mail.verify_email(runtime, token)
     queue_mail(
         uow, runtime, customer_id=customer_id, to=email, subject=subject, body=body,
         kind=action, purpose=ACCOUNT_MAIL, actor=Actor.system("signup"),
@@ -211,7 +211,13 @@ def verify_email(uow: UnitOfWork, runtime: Runtime, token: str) -> str:
         holder = customers.find_by_email(uow, runtime, new_email)
         if holder is not None and holder.id != customer.id:
             raise Conflict("This address cannot be used any more; choose another one.")
+        was_verified = customer.email_verified_at is not None
+        name, old_email = customers.read_name_and_email(
+            uow, runtime, Actor.system("accounts"), customer.id, ACCOUNT_MAIL
+        )
         customers.set_email(uow, runtime, actor, customer, new_email, runtime.clock.now())
+        if was_verified and old_email and old_email != new_email:
+            _offer_undo(uow, runtime, customer.id, name, old_email)
         return customer.id
     if customer.email_verified_at is None:
         customer.email_verified_at = runtime.clock.now()
@@ -219,6 +225,53 @@ def verify_email(uow: UnitOfWork, runtime: Runtime, token: str) -> str:
         audit.record(
             uow, runtime.clock, Event.CUSTOMER_EMAIL_VERIFIED, actor, customer_id=customer.id
         )
+    return customer.id
+
+
+def _offer_undo(
+    uow: UnitOfWork, runtime: Runtime, customer_id: str, name: str, old_email: str
+) -> None:
+    """Tell the old address of an e-mail change, with a single-use link that undoes it."""
+    row, token = issue_action_token(
+        uow, runtime, action="undo_email_change", principal_kind="customer",
+        principal_id=customer_id,
+    )  # fmt: skip
+    access = runtime.guard.open(
+        uow, Actor.customer(customer_id), customer_id, "self", writes={"contact.email"}
+    )
+    row.payload_ct = access.write("action_tokens", "payload_ct", row.id, "contact.email", old_email)
+    subject, body = mail.email_changed(runtime, name, token)
+    queue_mail(
+        uow, runtime, customer_id=customer_id, to=old_email, subject=subject, body=body,
+        kind="email_changed", purpose=ACCOUNT_MAIL, actor=Actor.system("accounts"),
+    )  # fmt: skip
+
+
+def undo_email_change(uow: UnitOfWork, runtime: Runtime, token: str) -> str:
+    """Spend the link mailed to the old address of an e-mail change: the old address is the
+    sign-in e-mail again, every session ends and every API token is revoked, so whoever
+    changed it is out; the owner then resets the password from the old address.
+
+    Callers: anyone holding the link. Records customer.email_changed and
+    account.email_change_undone. Raises Invalid for a spent, expired or unknown link,
+    Conflict when another account took the old address meanwhile.
+    """
+    row = use_action_token(uow, runtime, "undo_email_change", token)
+    customer = customers.get_customer(uow, row.principal_id)
+    actor = Actor.customer(customer.id)
+    access = runtime.guard.open(uow, actor, customer.id, "self", reads={"contact.email"})
+    old_email = access.read("action_tokens", "payload_ct", row.id, "contact.email", row.payload_ct)
+    if not old_email:
+        raise Invalid("This link is not valid any more; reset your password instead.")
+    holder = customers.find_by_email(uow, runtime, old_email)
+    if holder is not None and holder.id != customer.id:
+        raise Conflict("This address now belongs to another account; contact support.")
+    customers.set_email(uow, runtime, actor, customer, old_email, runtime.clock.now())
+    ended, revoked = sessions.evict(uow, runtime, customer.id, "email_change_undone")
+    audit.record(
+        uow, runtime.clock, Event.ACCOUNT_EMAIL_CHANGE_UNDONE, actor, customer_id=customer.id,
+        details={"sessions": ended, "tokens": revoked},
+    )  # fmt: skip
     return customer.id
 
 
@@ -241,26 +294,39 @@ def resend_verification(
     customer = customers.get_customer(uow, actor.id)
     if customer.is_verified:
         return
-    name, email = customers.read_name_and_email(uow, runtime, actor, actor.id, "self")
+    _, email = customers.read_name_and_email(uow, runtime, actor, actor.id, "self")
     refused = mail_limit(uow, runtime, email, client)
     if refused is not None:
         raise refused.error()
-    _send_verification(uow, runtime, actor.id, name, email, "verify_email")
+    _send_verification(uow, runtime, actor.id, email, "verify_email")
 
 
-def request_email_change(uow: UnitOfWork, runtime: Runtime, actor: Actor, new_email: str) -> None:
+def request_email_change(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    actor: Actor,
+    new_email: str,
+    client: ClientInfo | None = None,
+) -> None:
     """Mail a confirmation link to the new address; the old one stays until it is used.
 
-    Records nothing until confirmed (the mail itself is audited as comms.queued).
-    Raises Invalid for a malformed address. A taken address gets the same answer
-    (no enumeration); the link then fails with a sentence.
+    Callers: the signed-in customer through a session with a recent re-authentication
+    (the route checks it; API tokens cannot). Records nothing until confirmed (the mail
+    itself is audited as comms.queued). Raises Invalid for a malformed address,
+    TooManyRequests when mail was asked for this address or from this network too often
+    (``mail_limit``, like sign-up and reset). A taken address gets the same answer (no
+    enumeration); the link then fails with a sentence. The mail carries no text of the
+    customer's: the address is not verified yet.
     """
     try:
         email = normalise_email(new_email)
     except ValueError as exc:
         raise Invalid(FIX_FIELDS, fields={"email": str(exc)}) from exc
-    name, _ = customers.read_name_and_email(uow, runtime, actor, actor.id, "self")
-    _send_verification(uow, runtime, actor.id, name, email, "change_email")
+    refused = mail_limit(uow, runtime, email, client)
+    if refused is not None:
+        raise refused.error()
+    customers.get_customer(uow, actor.id)
+    _send_verification(uow, runtime, actor.id, email, "change_email")
 
 
 # -- sign-in ------------------------------------------------------------------------------
@@ -321,7 +387,7 @@ def sign_in_principal(
     else:
         ok = runtime.vault.passwords.dummy_verify(password)
     if not ok or credential is None or principal_id is None:
-        _count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net)
+        count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net)
         return SignInOutcome(error=Unauthenticated(SIGNIN_FAILED))
 
     if failures_before:
@@ -354,7 +420,7 @@ def sign_in_principal(
     return outcome
 
 
-def _count_failure(
+def count_failure(
     uow: UnitOfWork,
     runtime: Runtime,
     throttle: Throttle,
@@ -464,37 +530,7 @@ def sign_out(uow: UnitOfWork, runtime: Runtime, actor: Actor, session_id: str) -
 # -- passwords ----------------------------------------------------------------------------
 
 
-def change_password(
-    uow: UnitOfWork, runtime: Runtime, actor: Actor, current: str, new: str, session_id: str | None
-) -> None:
-    """Change a password, proving the current one; other sessions are ended.
-
-    Callers: the signed-in customer or staff member. Records account.password_changed.
-    Raises Invalid naming the field: a wrong current password, or the rule the new one
-    breaks.
-    """
-    credential = uow.session.get(Credential, actor.id)
-    if credential is None or not credential.password_hash:
-        raise Invalid(
-            FIX_FIELDS, fields={"current_password": "Your current password is not right."}
-        )
-    if not runtime.vault.passwords.verify(credential.password_hash, current):
-        raise Invalid(
-            FIX_FIELDS, fields={"current_password": "Your current password is not right."}
-        )
-    email, name = _names_for_rule(uow, runtime, actor)
-    problem = password_problem(new, email=email, name=name)
-    if problem:
-        raise Invalid(FIX_FIELDS, fields={"new_password": problem})
-    _store_password(uow, runtime, credential, new)
-    sessions.end_all(uow, runtime, actor.id, "password_changed", keep=session_id)
-    audit.record(
-        uow, runtime.clock, Event.ACCOUNT_PASSWORD_CHANGED, actor,
-        customer_id=actor.id if actor.kind == "customer" else None, categories={"account.password"},
-    )  # fmt: skip
-
-
-def _names_for_rule(
+def names_for_rule(
     uow: UnitOfWork, runtime: Runtime, actor: Actor
 ) -> tuple[str | None, str | None]:
     if actor.kind != "customer":
@@ -507,7 +543,7 @@ def _names_for_rule(
     return email, name
 
 
-def _store_password(
+def store_password(
     uow: UnitOfWork, runtime: Runtime, credential: Credential, password: str
 ) -> None:
     credential.password_hash = runtime.vault.passwords.hash(password)
@@ -552,7 +588,8 @@ def request_password_reset(
 
 
 def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, new: str) -> str:
-    """Set a new password with a reset link; ends every session and clears the lock.
+    """Set a new password with a reset link; ends every session, revokes every API token
+    (so whoever held one is out), clears the lock and tells the owner by mail.
 
     Callers: anyone holding the link. Records account.password_reset. Raises Invalid for
     a spent, expired or unknown link, or naming the rule the password breaks (the link
@@ -563,7 +600,7 @@ def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, new: str) -> s
         use_action_token(uow, runtime, "reset_password", token)  # raises the refusal
         raise AssertionError("unreachable")
     actor = Actor.customer(row.principal_id)
-    email, name = _names_for_rule(uow, runtime, actor)
+    email, name = names_for_rule(uow, runtime, actor)
     problem = password_problem(new, email=email, name=name)
     if problem:
         raise Invalid(FIX_FIELDS, fields={"password": problem})
@@ -571,8 +608,8 @@ def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, new: str) -> s
     credential = uow.session.get(Credential, row.principal_id)
     if credential is None:
         raise Invalid("This link is not valid any more; ask for a new one.")
-    _store_password(uow, runtime, credential, new)
-    sessions.end_all(uow, runtime, row.principal_id, "password_reset")
+    store_password(uow, runtime, credential, new)
+    sessions.evict(uow, runtime, row.principal_id, "password_reset")
     throttle = throttle_for(runtime)
     throttle.clear(uow, mfa_key("customer", row.principal_id))
     if email:
@@ -582,4 +619,5 @@ def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, new: str) -> s
         uow, runtime.clock, Event.ACCOUNT_PASSWORD_RESET, actor, customer_id=row.principal_id,
         categories={"account.password"},
     )  # fmt: skip
+    notices.notify(uow, runtime, actor, "password_reset_done")
     return row.principal_id

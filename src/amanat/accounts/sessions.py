@@ -3,6 +3,10 @@
 Idle timeout (30 minutes for customers, 15 for staff) and absolute lifetime (12 hours)
 come from Settings. A new id is issued at sign-in and again when the second factor is
 passed (``rotate``), so an id seen before sign-in is worthless after it.
+
+``authenticated_at`` is when the password (and second factor, if any) was last entered
+in the session; changing the e-mail, the second factor, recovery codes or API tokens
+needs it within ``reauth_minutes`` (``is_recent``), so a stolen cookie alone cannot.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ def create_session(
         principal_id=principal_id,
         role=role,
         mfa_done=mfa_done,
+        authenticated_at=now if mfa_done else None,
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(hours=runtime.settings.session_absolute_hours),
@@ -143,8 +148,53 @@ def rotate(uow: UnitOfWork, runtime: Runtime, row: AuthSession, *, mfa_done: boo
     row.token_hash = runtime.vault.hash_token(token)
     row.mfa_done = mfa_done
     row.last_seen_at = runtime.clock.now()
+    if mfa_done:
+        row.authenticated_at = row.last_seen_at
     uow.session.flush()
     return token
+
+
+def mark_authenticated(uow: UnitOfWork, runtime: Runtime, row: AuthSession) -> None:
+    """Note that the password (and second factor) were just entered again in this session."""
+    row.authenticated_at = runtime.clock.now()
+    uow.session.flush()
+
+
+def is_recent(runtime: Runtime, authenticated_at: datetime | None) -> bool:
+    """True while a session's last authentication is within ``reauth_minutes``."""
+    if authenticated_at is None:
+        return False
+    window = timedelta(minutes=runtime.settings.reauth_minutes)
+    return runtime.clock.now() - authenticated_at <= window
+
+
+def evict(
+    uow: UnitOfWork, runtime: Runtime, principal_id: str, reason: str, *, keep: str | None = None
+) -> tuple[int, int]:
+    """End every session (but ``keep``) and revoke every API token of a principal, and
+    void any e-mail change link not yet used: what a password change, a reset or an
+    undone e-mail change does so that whoever held a session or token is out and cannot
+    come back through a change they asked for. Returns (sessions ended, tokens revoked)."""
+    ended = end_all(uow, runtime, principal_id, reason, keep=keep)
+    now = runtime.clock.now()
+    uow.session.execute(
+        update(ActionToken)
+        .where(
+            ActionToken.principal_id == principal_id,
+            ActionToken.action == "change_email",
+            ActionToken.used_at.is_(None),
+        )
+        .values(used_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    result = uow.session.execute(
+        update(ApiToken)
+        .where(ApiToken.principal_id == principal_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    uow.session.expire_all()
+    return ended, int(getattr(result, "rowcount", 0) or 0)
 
 
 def _end(row: AuthSession, now: datetime, reason: str) -> None:

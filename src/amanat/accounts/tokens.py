@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from amanat.access.actor import Actor
+from amanat.accounts import notices
 from amanat.accounts.models import ActionToken, ApiToken
 from amanat.audit import service as audit
 from amanat.audit.events import Event
@@ -29,6 +30,7 @@ ACTION_LIFETIMES = {
     "change_email": timedelta(days=2),
     "reset_password": timedelta(minutes=30),
     "staff_enrol": timedelta(days=7),
+    "undo_email_change": timedelta(days=30),
 }
 
 
@@ -59,7 +61,9 @@ def create_api_token(
     scopes: list[str],
     days: int = DEFAULT_TOKEN_DAYS,
 ) -> CreatedToken:
-    """Create an API token for the actor (customer or staff). Shown once.
+    """Create an API token for the actor (customer or staff). Shown once; the owner is told
+    by mail. Callers: a session with a recent re-authentication (routes check it; tokens
+    cannot mint tokens), the operator's CLI and test factories.
 
     Records account.api_token_created. Raises Invalid for unknown scopes, a bad expiry
     or an empty label.
@@ -94,6 +98,7 @@ def create_api_token(
         uow, runtime.clock, Event.API_TOKEN_CREATED, actor,
         customer_id=_customer(actor), details={"token": row.id, "scopes": row.scopes},
     )  # fmt: skip
+    notices.notify(uow, runtime, actor, "api_token_created")
     return CreatedToken(row.id, token, row.expires_at, row.scopes)
 
 

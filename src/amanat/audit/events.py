@@ -28,6 +28,8 @@ class Event(StrEnum):
     SESSIONS_REVOKED = "account.sessions_revoked"
     API_TOKEN_CREATED = "account.api_token_created"  # noqa: S105 -- an event code, not a secret
     API_TOKEN_REVOKED = "account.api_token_revoked"  # noqa: S105 -- an event code, not a secret
+    ACCOUNT_REAUTHENTICATED = "account.reauthenticated"
+    ACCOUNT_EMAIL_CHANGE_UNDONE = "account.email_change_undone"
     STAFF_ADDED = "staff.added"
     STAFF_ENROLLED = "staff.enrolled"
     STAFF_REMOVED = "staff.removed"

@@ -124,6 +124,7 @@ def upgrade() -> None:
         sa.Column("expires_at", amanat.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ended_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.String(length=32), nullable=True),
+        sa.Column("authenticated_at", amanat.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ip_ct", sa.LargeBinary(), nullable=True),
         sa.Column("browser_ct", sa.LargeBinary(), nullable=True),
         sa.Column("os_ct", sa.LargeBinary(), nullable=True),

@@ -1,0 +1,67 @@
+"""A staff member's own account over the API: change the password, see and end sessions.
+
+Only the caller's own credentials and sessions: nothing here reads a customer. The
+session list reads technical data for ``account_management`` through the guard (the
+network address is not shown to staff).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from amanat.accounts import reauth, sessions
+from amanat.accounts.deps import StaffActor, current_session_id, set_session_cookie
+from amanat.accounts.schemas import PasswordChangeIn, SessionOut
+from amanat.accounts.web import client_info, runtime_of
+
+router = APIRouter(prefix="/api/v1/staff/me", tags=["staff: own account"])
+Staff = StaffActor
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    summary="Change your password (other sessions end, every API token is revoked)",
+)
+def change_password(request: Request, actor: Staff, body: PasswordChangeIn) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        outcome = reauth.change_password(
+            uow, runtime, actor, body.current_password, body.new_password,
+            current_session_id(request), client_info(request),
+        )  # fmt: skip
+        uow.commit()
+    outcome.raise_for_failure()
+    response = Response(status_code=204)
+    if outcome.token is not None:
+        set_session_cookie(response, runtime, "staff", outcome.token)
+    return response
+
+
+@router.get("/sessions", response_model=list[SessionOut], summary="Your live sessions")
+def list_sessions(request: Request, actor: Staff) -> list[SessionOut]:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        views = sessions.list_sessions(uow, runtime, actor, current_session_id(request))
+        uow.commit()
+    return [SessionOut.model_validate(v, from_attributes=True) for v in views]
+
+
+@router.delete("/sessions/{session_id}", status_code=204, summary="End one of your sessions")
+def revoke_session(request: Request, actor: Staff, session_id: str) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        sessions.revoke(uow, runtime, actor, session_id)
+        uow.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/sessions/revoke-others", response_model=dict[str, int], summary="End every other session"
+)
+def revoke_others(request: Request, actor: Staff) -> dict[str, int]:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        count = sessions.revoke_others(uow, runtime, actor, current_session_id(request))
+        uow.commit()
+    return {"ended": count}
