@@ -26,6 +26,8 @@ from amanat.accounts.deps import (
     StaffActor,
     StaffFor,
     api_customer,
+    api_customer_recent,
+    api_customer_session,
     api_staff,
     page_customer,
     page_staff,
@@ -76,7 +78,14 @@ STAFF: dict[Route, tuple[str, ...]] = {
 }
 
 # Routes about the signed-in staff member's own account (StaffActor, no customer data).
-STAFF_OWN_ACCOUNT: set[Route] = set()
+STAFF_OWN_ACCOUNT: set[Route] = {
+    ("GET", "/staff/account"), ("POST", "/staff/account/password"),
+    ("POST", "/staff/account/sessions/{session_id}/revoke"),
+    ("POST", "/staff/account/sessions/revoke-others"),
+    ("POST", "/api/v1/staff/me/password"), ("GET", "/api/v1/staff/me/sessions"),
+    ("DELETE", "/api/v1/staff/me/sessions/{session_id}"),
+    ("POST", "/api/v1/staff/me/sessions/revoke-others"),
+}  # fmt: skip
 
 # Signed in as a customer: the guard's ``self`` purpose, own data only
 # (tests/functional/test_customer_isolation.py proves the isolation).
@@ -88,7 +97,8 @@ CUSTOMER: set[Route] = {
     ("POST", "/api/v1/me/sessions/revoke-others"), ("GET", "/api/v1/me/tokens"),
     ("POST", "/api/v1/me/tokens"), ("DELETE", "/api/v1/me/tokens/{token_id}"),
     ("POST", "/api/v1/me/mfa/totp"), ("POST", "/api/v1/me/mfa/totp/confirm"),
-    ("POST", "/api/v1/me/mfa/recovery-codes"),
+    ("POST", "/api/v1/me/mfa/recovery-codes"), ("POST", "/api/v1/me/mfa/disable"),
+    ("POST", "/api/v1/me/reauth"), ("POST", "/account/security/reauth"),
     ("GET", "/account"), ("POST", "/account/verify/resend"), ("GET", "/account/profile"),
     ("POST", "/account/profile"), ("POST", "/account/email"), ("GET", "/account/security"),
     ("POST", "/account/security/password"), ("POST", "/account/security/mfa/start"),
@@ -130,9 +140,16 @@ PUBLIC: set[Route] = {
     ("GET", "/staff/login"), ("POST", "/staff/login"), ("GET", "/staff/login/mfa"),
     ("POST", "/staff/login/mfa"), ("POST", "/staff/signout"), ("GET", "/staff/enrol/{token}"),
     ("POST", "/staff/enrol/{token}"),
+    # The single-use link mailed to the old address after an e-mail change: the token is
+    # the caller's proof, and it only undoes that one change.
+    ("POST", "/api/v1/auth/undo-email-change"), ("GET", "/account/undo-email/{token}"),
+    ("POST", "/account/undo-email"),
     ("GET", "/api/v1/plans"), ("POST", "/api/v1/payments/webhook"),
     ("GET", "/api/v1/verify/{code}"), ("GET", "/verify/{code}"),
 }  # fmt: skip
+
+# Dependencies that each sign in a customer (the last two add re-authentication rules).
+CUSTOMER_CHECKS = (api_customer, page_customer, api_customer_recent, api_customer_session)
 
 REFUSED = re.compile(r"The role &#39;\w+&#39; may not use this|The role '\w+' may not use this")
 
@@ -161,7 +178,7 @@ def classify(app: FastAPI) -> tuple[dict[Route, tuple[str, ...]], list[str]]:
         calls = list(_calls(route.dependant)) if isinstance(route, APIRoute) else []
         gates = [c for c in calls if isinstance(c, StaffFor)]
         staff_only = api_staff in calls or page_staff in calls
-        customer = api_customer in calls or page_customer in calls
+        customer = any(c in calls for c in CUSTOMER_CHECKS)
         if gates:
             declared[key] = tuple(p for gate in gates for p in gate.purposes)
         if key in STAFF:
