@@ -122,6 +122,11 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
         rt.close()
 
 
+# What a browser on Amanat's own pages sends with every request; the JSON API refuses a
+# cookie-authenticated write without it (issue 10, F-08). Cross-site tests override it.
+SAME_ORIGIN = {"sec-fetch-site": "same-origin"}
+
+
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[object]:
     """The app in process, over HTTPS as far as the app can tell."""
@@ -129,7 +134,9 @@ def client(runtime: Runtime) -> Iterator[object]:
 
     from amanat.app import create_app
 
-    with TestClient(create_app(runtime), base_url="https://testserver") as test_client:
+    with TestClient(
+        create_app(runtime), base_url="https://testserver", headers=SAME_ORIGIN
+    ) as test_client:
         yield test_client
 
 
@@ -140,7 +147,8 @@ def trusting_context(settings: Settings) -> ssl.SSLContext:
 
 def trusting_client(settings: Settings, **kwargs: Any) -> httpx.Client:
     """An httpx client that verifies the server against the installation's certificate."""
-    return httpx.Client(verify=trusting_context(settings), **kwargs)
+    headers = {**SAME_ORIGIN, **kwargs.pop("headers", {})}
+    return httpx.Client(verify=trusting_context(settings), headers=headers, **kwargs)
 
 
 @dataclass

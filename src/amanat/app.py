@@ -31,6 +31,7 @@ from amanat.support import api as support_api
 from amanat.support import pages as support_pages
 from amanat.web.errors import install_error_handlers
 from amanat.web.logging import RequestLogMiddleware
+from amanat.web.origin import CookieOriginMiddleware
 from amanat.web.security import SecurityHeadersMiddleware
 from amanat.web.templating import STATIC, make_templates
 
@@ -93,6 +94,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates = templates
 
     install_error_handlers(app)
+    app.add_middleware(CookieOriginMiddleware)  # inside the security headers: its 403 gets them
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

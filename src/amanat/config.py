@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from amanat.core.errors import ConfigError
+
 
 class Settings(BaseSettings):
     """Amanat's configuration. Build it in the CLI callback or ``create_app``, never at import."""
@@ -27,7 +29,7 @@ class Settings(BaseSettings):
     key_dir: Path | None = Field(
         None,
         description="Where the key store lives; kept apart from the database. "
-        "Default: `<data_dir>/keys`, a separate store from the database file.",
+        "Default: `<data_dir>-keys` beside the data directory, never inside it.",
     )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default SQLite in the data directory."
@@ -109,9 +111,24 @@ class Settings(BaseSettings):
 
     @property
     def resolved_key_dir(self) -> Path:
+        """AMANAT_KEY_DIR, else ``<data dir>-keys`` beside (never inside) the data directory,
+        so that a copy or backup of the data directory does not carry the keys with it.
+
+        Raises ConfigError when that default is taken but keys are still inside the data
+        directory (``<data dir>/keys``, the old default): using a new, empty store would
+        leave every record unreadable, so the operator moves it or names it explicitly.
+        """
         if self.key_dir is not None:
             return self.key_dir
-        return self.data_dir / "keys"
+        data = self.data_dir.absolute()
+        inside = data / "keys"
+        if inside.is_dir():
+            raise ConfigError(
+                f"The key store is inside the data directory ({inside}), where a copy of the "
+                f"data carries its keys; move it to {data.parent / (data.name + '-keys')}, or "
+                f"set AMANAT_KEY_DIR={inside} to keep it there knowingly."
+            )
+        return data.parent / f"{data.name}-keys"
 
     @property
     def resolved_database_url(self) -> str:

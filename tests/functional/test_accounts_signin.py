@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from amanat.accounts import totp
 from amanat.accounts.models import AuthSession, SecurityEvent
 from amanat.core.clock import FixedClock
+from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, customer_api_token, signup_data
 
 COOKIE = "__Host-amanat_session"
@@ -145,7 +146,10 @@ def test_sessions_are_listed_with_technical_data_and_the_other_one_can_be_revoke
 
     # A client at a documentation address (RFC 5737), so that the network can be shown.
     client = TestClient(
-        create_app(runtime), base_url="https://testserver", client=("203.0.113.7", 50000)
+        create_app(runtime),
+        base_url="https://testserver",
+        client=("203.0.113.7", 50000),
+        headers=SAME_ORIGIN,
     )
     data = _customer(client, runtime)
     firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"

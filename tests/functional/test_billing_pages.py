@@ -19,6 +19,7 @@ from amanat.billing.run import run_billing
 from amanat.config import Settings
 from amanat.core.clock import FixedClock
 from amanat.runtime import Runtime, build_runtime
+from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, create_staff, signup_data
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ def setup(settings: Settings) -> Iterator[tuple[Runtime, FixedClock]]:
 
 
 def _app(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime), base_url="https://testserver")
+    return TestClient(create_app(runtime), base_url="https://testserver", headers=SAME_ORIGIN)
 
 
 def test_customer_orders_sees_invoice_and_gets_a_certificate_verified(

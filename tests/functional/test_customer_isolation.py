@@ -53,6 +53,7 @@ from amanat.db.base import Base
 from amanat.db.registry import load_models
 from amanat.runtime import Runtime, build_runtime
 from amanat.support import service as support
+from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, create_staff, signup_data
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)
@@ -324,7 +325,7 @@ def test_customer_a_gets_404_on_every_object_of_customer_b_and_changes_nothing(
     def path_of(route: CustomerRoute) -> str:
         return route.path.format(**{p: world.made[p] for p in route.params})
 
-    with TestClient(app, base_url="https://testserver") as b_client:
+    with TestClient(app, base_url="https://testserver", headers=SAME_ORIGIN) as b_client:
         signed_in = b_client.post(
             "/api/v1/auth/login", json={"email": world.b_email, "password": PASSWORD}
         )
@@ -337,7 +338,7 @@ def test_customer_a_gets_404_on_every_object_of_customer_b_and_changes_nothing(
                 assert own.status_code == 200, (route.path, own.status_code, own.text[:300])
 
     problems: list[str] = []
-    with TestClient(app, base_url="https://testserver") as a_client:
+    with TestClient(app, base_url="https://testserver", headers=SAME_ORIGIN) as a_client:
         signed_in = a_client.post(
             "/api/v1/auth/login", json={"email": a["email"], "password": PASSWORD}
         )

@@ -176,8 +176,38 @@ def test_init_twice_changes_nothing(tmp_path: Path, database_url: str | None) ->
     assert all(line.startswith("unchanged ") for line in second.stdout.splitlines()), second.stdout
     for path, content in keys.items():
         assert path.read_bytes() == content, path
-    key_dir = tmp_path / "data" / "keys"
+    key_dir = tmp_path / "data-keys"
     master = [p for p in key_dir.rglob("*") if p.is_file() and "master" in p.name]
     assert master, "no master key file in the key store"
     for path in master:
         assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_default_key_store_lives_beside_the_data_directory_not_in_it(tmp_path: Path) -> None:
+    env = amanat_env(tmp_path / "data")
+    assert run_amanat("init", env=env).returncode == 0
+    assert (tmp_path / "data-keys" / "master.key").is_file()
+    inside = [
+        p for p in (tmp_path / "data").rglob("*") if "master" in p.name or "keystore" in p.name
+    ]
+    assert inside == []  # a copy of the data directory carries no key
+
+
+def test_keys_left_inside_the_data_directory_refuse_to_start_without_a_setting(
+    tmp_path: Path,
+) -> None:
+    legacy = tmp_path / "data"
+    assert (
+        run_amanat("init", env=amanat_env(legacy, AMANAT_KEY_DIR=str(legacy / "keys"))).returncode
+        == 0
+    )
+    before = snapshot(tmp_path)
+    for command in ("init", "serve"):
+        refused = run_amanat(command, env=amanat_env(legacy))
+        assert refused.returncode == 2, refused.stderr
+        assert_one_sentence(
+            refused.stderr, "The key store is inside the data directory", "AMANAT_KEY_DIR"
+        )
+    assert snapshot(tmp_path) == before  # no new, empty key store was made beside it
+    kept = run_amanat("keys", "status", env=amanat_env(legacy, AMANAT_KEY_DIR=str(legacy / "keys")))
+    assert kept.returncode == 0, kept.stderr

@@ -31,6 +31,6 @@ def test_keys_commands_show_rotate_and_explain_mistakes(tmp_path: Path) -> None:
     assert customer.returncode == 0, customer.stderr
     assert "new data keys" in customer.stdout
 
-    (tmp_path / "data" / "keys" / "master.key").chmod(0o644)
+    (tmp_path / "data-keys" / "master.key").chmod(0o644)
     exposed = run_amanat("keys", "rotate", "--master", env=env)
     assert exposed.returncode == 2 and "chmod 600" in exposed.stderr

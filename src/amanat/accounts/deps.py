@@ -322,7 +322,11 @@ def verify_csrf(request: Request, submitted: str | None) -> None:
         return
     binding = _binding(request)
     expected = runtime.vault.hash_token("csrf|" + binding) if binding else None
-    if not submitted or expected is None or not hmac.compare_digest(submitted, expected):
+    if (
+        not submitted
+        or expected is None
+        or not hmac.compare_digest(submitted.encode(), expected.encode())
+    ):
         raise Forbidden(
             "This form has expired or did not come from this site; reload the page and submit it again."
         )

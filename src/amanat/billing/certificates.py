@@ -195,7 +195,8 @@ def _throttle(uow: UnitOfWork, runtime: Runtime, client_key: str, now: datetime)
         row.count += 1
         if row.count > VERIFY_LIMIT:
             raise TooManyRequests(
-                "Too many verifications from your network; wait a minute and try again."
+                "Too many verifications from your network; wait a minute and try again.",
+                retry_after=60 - now.second,  # the window ends at the next whole minute
             )
     uow.session.flush()
 

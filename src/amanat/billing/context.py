@@ -53,14 +53,19 @@ class BillingContext:
     tax_table: TaxTable
     processor: PaymentProcessor | None
     provisioner: Provisioner
+    # The sandbox's credentials file is read outside production, or where an operator's
+    # command (the demo) asked for it: never silently in a production installation.
+    sandbox_allowed: bool = False
 
 
-def _processor(runtime: Runtime, config: BillingConfig) -> PaymentProcessor | None:
+def _processor(
+    runtime: Runtime, config: BillingConfig, sandbox_allowed: bool = False
+) -> PaymentProcessor | None:
     api_key = config.psp_api_key.get_secret_value() if config.psp_api_key else None
     secret = config.psp_webhook_secret.get_secret_value() if config.psp_webhook_secret else None
     sandbox = runtime.settings.data_dir / SANDBOX_CREDENTIALS
-    in_development = runtime.settings.environment != "production"
-    if (api_key is None or secret is None) and in_development and sandbox.exists():
+    use_sandbox = sandbox_allowed or runtime.settings.environment != "production"
+    if (api_key is None or secret is None) and use_sandbox and sandbox.exists():
         stored = json.loads(sandbox.read_text())
         api_key, secret = str(stored["api_key"]), str(stored["webhook_secret"])
     if not (api_key and secret):
@@ -95,8 +100,20 @@ def billing_context(runtime: Runtime) -> BillingContext:
         set_billing_context(runtime, context)
     elif context.processor is None:
         # `amanat dev psp` may have been started after Amanat: pick up its credentials.
-        context.processor = _processor(runtime, context.config)
+        context.processor = _processor(runtime, context.config, context.sandbox_allowed)
     return context
+
+
+def allow_sandbox(runtime: Runtime) -> None:
+    """Let this runtime use the sandbox processor's credentials file even in production.
+
+    For ``amanat demo``, which runs as production but takes card payments through
+    ``amanat dev psp``; the file is read now or when the sandbox starts later.
+    """
+    context = billing_context(runtime)
+    context.sandbox_allowed = True
+    if context.processor is None:
+        context.processor = _processor(runtime, context.config, sandbox_allowed=True)
 
 
 def set_billing_context(runtime: Runtime, context: BillingContext) -> None:

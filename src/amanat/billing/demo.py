@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from amanat.access.actor import Actor
 from amanat.billing import catalogue, orders
+from amanat.billing.context import allow_sandbox
 from amanat.billing.fiscal import business_date
 from amanat.billing.models import Service
 from amanat.billing.run import run_billing
@@ -25,6 +26,7 @@ def seed_billing(runtime: Runtime) -> list[str]:
     from amanat.accounts.demo import DEMO_EMAIL
     from amanat.customers.service import find_by_email
 
+    allow_sandbox(runtime)  # the demo runs as production and takes cards through the sandbox
     with runtime.uow() as uow:
         catalogue.ensure_plans(uow, runtime, catalogue.DEMO_CATALOGUE)
         uow.commit()

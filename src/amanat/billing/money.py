@@ -19,6 +19,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 PAISA_PER_RUPEE = 100
+MAX_PAISA = 10**11  # Rs 1,000,000,000: far above any one bill, far below a BIGINT
 ROUNDING = ROUND_HALF_UP
 ROUNDING_RULE = "Half up to the paisa, applied to each line; totals are sums of lines."
 
@@ -77,12 +78,21 @@ def format_pkr(paisa: int) -> str:
 
 
 def parse_rupees(text: str) -> int:
-    """Parse ``"1,234.5"`` or ``"1234"`` rupees to paisa; raise ValueError with a sentence."""
+    """Parse ``"1,234.5"`` or ``"1234"`` rupees to paisa; raise ValueError with a sentence.
+
+    Any text gives paisa or that ValueError: exponents, infinities and amounts beyond
+    ``MAX_PAISA`` (which no column or sum could hold safely) are refused, not overflowed.
+    """
     cleaned = text.strip().replace(",", "").removeprefix("Rs").strip()
+    if len(cleaned) > 20 or not all(c in "0123456789.+-" for c in cleaned):
+        raise ValueError("Write the amount in rupees, for example 1500 or 1500.50.")
     try:
         value = Decimal(cleaned)
     except ArithmeticError as exc:
         raise ValueError("Write the amount in rupees, for example 1500 or 1500.50.") from exc
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    if value != value.quantize(Decimal("0.01")):
         raise ValueError("Write the amount in rupees with at most two decimals.")
-    return int(value * PAISA_PER_RUPEE)
+    paisa = int(value * PAISA_PER_RUPEE)
+    if abs(paisa) > MAX_PAISA:
+        raise ValueError(f"The amount must be at most {format_pkr(MAX_PAISA)}.")
+    return paisa

@@ -74,12 +74,12 @@ def verify_signature(
         raise WebhookRejected(
             "The webhook's signature header is malformed.", "signature_malformed"
         ) from exc
-    expected = hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
-    ).hexdigest()
-    if not hmac.compare_digest(expected, given):
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).digest()
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters (TypeError),
+    # and a header may carry any byte.
+    if not hmac.compare_digest(expected.hex().encode(), given.encode("utf-8", "replace")):
         raise WebhookRejected("The webhook's signature does not match.", "signature_bad")
-    if abs(now.timestamp() - timestamp) > tolerance_seconds:
+    if abs(int(now.timestamp()) - timestamp) > tolerance_seconds:
         raise WebhookRejected(
             "The webhook's timestamp is too old (or in the future); it is refused as a replay.",
             "stale",

@@ -40,28 +40,43 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _line_error(number: int, sentence: str) -> Invalid:
+    return Invalid(f"Line {number}: {sentence}", fields={"statement": f"Line {number}."})
+
+
 def _parse(text: str) -> list[tuple[date, int, str, str]]:
+    """Every line of the statement, or Invalid naming the first bad one (nothing is kept)."""
     reader = csv.DictReader(io.StringIO(text))
     needed = {"date", "amount", "reference", "transaction_id"}
-    if reader.fieldnames is None or not needed <= set(reader.fieldnames):
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise _line_error(1, "this is not CSV.") from exc
+    if header is None or not needed <= set(header):
         raise Invalid(
             "The statement must be CSV with the header date,amount,reference,transaction_id.",
             fields={"statement": "Header date,amount,reference,transaction_id."},
         )
     parsed = []
-    for number, row in enumerate(reader, start=2):
-        try:
-            booked = date.fromisoformat(row["date"].strip())
-            amount = parse_rupees(row["amount"])
-        except ValueError as exc:
-            raise Invalid(f"Line {number}: {exc}", fields={"statement": f"Line {number}."}) from exc
-        transaction = row["transaction_id"].strip()[:64]
-        if not transaction:
-            raise Invalid(
-                f"Line {number}: the transaction id is missing.",
-                fields={"statement": f"Line {number}."},
-            )
-        parsed.append((booked, amount, re.sub(r"[\s-]", "", row["reference"])[:64], transaction))
+    try:
+        for number, row in enumerate(reader, start=2):
+            # A short row leaves its missing columns None.
+            cells = {name: (row.get(name) or "").strip() for name in needed}
+            try:
+                booked = date.fromisoformat(cells["date"])
+            except ValueError as exc:
+                raise _line_error(number, "write the date as YYYY-MM-DD.") from exc
+            try:
+                amount = parse_rupees(cells["amount"])
+            except ValueError as exc:
+                raise _line_error(number, str(exc)) from exc
+            transaction = cells["transaction_id"][:64]
+            if not transaction:
+                raise _line_error(number, "the transaction id is missing.")
+            reference = re.sub(r"[\s-]", "", cells["reference"])[:64]
+            parsed.append((booked, amount, reference, transaction))
+    except csv.Error as exc:
+        raise _line_error(reader.line_num, "this line is not valid CSV.") from exc
     return parsed
 
 

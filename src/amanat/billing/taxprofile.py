@@ -97,6 +97,12 @@ def update_profile(
         uow, actor, customer_id, "billing", reads={"tax.profile"}, writes={"tax.profile"},
         reference=reference,
     )  # fmt: skip
+    unknown = set(changes) - set(TaxProfileData.model_fields)
+    if unknown:
+        raise Invalid(
+            "A tax profile has only these fields: " + ", ".join(TaxProfileData.model_fields) + ".",
+            fields={"changes": "Only the tax profile's own fields."},
+        )
     current = read_profile(uow, access, customer_id)
     try:
         updated = TaxProfileData.model_validate({**current.model_dump(), **changes})

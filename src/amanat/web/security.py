@@ -22,6 +22,16 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 _HEADER_NAMES = {name for name, _ in SECURITY_HEADERS}
 
+# Responses that carry nothing about a person and may be kept by a browser or proxy.
+# Everything else (portal, console, API, PDFs, error pages) is no-store: a rule by
+# exception, so that a new page carrying personal data is protected without a change here.
+CACHEABLE_PATHS = frozenset({"/", "/privacy", "/healthz"})
+CACHEABLE_PREFIXES = ("/static/",)
+
+
+def may_be_cached(path: str) -> bool:
+    return path in CACHEABLE_PATHS or path.startswith(CACHEABLE_PREFIXES)
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
@@ -36,7 +46,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0] not in _HEADER_NAMES]
                 headers.extend(SECURITY_HEADERS)
-                if scope["path"].startswith(("/api/", "/staff", "/account")):
+                if not may_be_cached(scope["path"]):
+                    headers = [h for h in headers if h[0] != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
