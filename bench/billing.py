@@ -226,7 +226,7 @@ def bench_webhooks(runtime: Runtime, n: int) -> None:
     began = time.perf_counter()
     for headers, body in signed:
         with runtime.uow() as uow:
-            assert handle_webhook(uow, runtime, headers, body) == "applied"
+            assert handle_webhook(uow, runtime, headers, body, "127.0.0.1") == "applied"
             uow.commit()
     ours = (time.perf_counter() - began) / count
     began = time.perf_counter()

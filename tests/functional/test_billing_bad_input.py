@@ -6,6 +6,7 @@ and the /verify throttle's missing Retry-After.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -206,3 +207,40 @@ def test_the_verify_throttle_says_when_to_retry(world: World) -> None:
     refused = answers[30]
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_forged_webhooks_are_counted_not_audited_one_by_one_for_ever(world: World) -> None:
+    """Forgeries cost nothing to send: past ten refusals a minute from one network, one
+    ``rate_limited`` record stands for the rest, which are answered 429 with Retry-After."""
+    from amanat.audit.models import AuditEvent
+
+    def refusals() -> list[str]:
+        with world.runtime.uow() as uow:
+            rows = uow.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.code == "billing.webhook_rejected")
+                .order_by(AuditEvent.seq)
+            ).all()
+            return [json.loads(r.details)["reason"] for r in rows]
+
+    before = len(refusals())
+    forged = {"psp-signature": f"t={int(START.timestamp())},v1={'0' * 64}"}
+    with _web(world.runtime) as attacker:
+        answers = [
+            attacker.post("/api/v1/payments/webhook", content=b"{}", headers=forged)
+            for _ in range(25)
+        ]
+    assert [a.status_code for a in answers[:10]] == [400] * 10
+    assert {a.status_code for a in answers[10:]} == {429}
+    assert all(1 <= int(a.headers["retry-after"]) <= 60 for a in answers[10:])
+    _one_sentence(answers[-1].json()["message"])
+    recorded = refusals()[before:]
+    assert recorded == ["signature_bad"] * 10 + ["rate_limited"]
+    # A new minute, a new window: the next forgery is recorded again.
+    world.clock.advance(timedelta(minutes=1))
+    with _web(world.runtime) as attacker:
+        assert (
+            attacker.post("/api/v1/payments/webhook", content=b"{}", headers=forged).status_code
+            == 400
+        )
+    assert refusals()[before:] == ["signature_bad"] * 10 + ["rate_limited", "signature_bad"]

@@ -63,7 +63,7 @@ class World:
         mac = hmac.new(SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
         with self.runtime.uow() as uow:
             outcome = handle_webhook(
-                uow, self.runtime, {"PSP-Signature": f"t={stamp},v1={mac}"}, body
+                uow, self.runtime, {"PSP-Signature": f"t={stamp},v1={mac}"}, body, "127.0.0.1"
             )
             uow.commit()
         return outcome

@@ -170,8 +170,9 @@ async def webhook(request: Request) -> JSONResponse:
     runtime = _rt(request)
     body = await request.body()
     headers = dict(request.headers.items())
+    client = request.client.host if request.client else "unknown"
     with runtime.uow() as uow:
-        outcome = payments.handle_webhook(uow, runtime, headers, body)
+        outcome = payments.handle_webhook(uow, runtime, headers, body, client)
         uow.commit()
     return JSONResponse({"received": True, "outcome": outcome})
 

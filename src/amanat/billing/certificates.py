@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.billing import windows
 from amanat.billing.common import (
     document_number,
     get_customer,
@@ -32,7 +33,7 @@ from amanat.billing.common import (
 from amanat.billing.context import billing_context
 from amanat.billing.documents import CertificateDocument, CertificateRow, Party
 from amanat.billing.fiscal import FiscalYear, business_date
-from amanat.billing.models import Certificate, Invoice, VerifyWindow
+from amanat.billing.models import Certificate, Invoice
 from amanat.billing.pdf import render_certificate
 from amanat.core.errors import Forbidden, Invalid, NotFound, TooManyRequests
 from amanat.db.base import new_id
@@ -185,20 +186,11 @@ def list_certificates(uow: UnitOfWork, customer_id: str) -> list[Certificate]:
 
 
 def _throttle(uow: UnitOfWork, runtime: Runtime, client_key: str, now: datetime) -> None:
-    window = now.replace(second=0, microsecond=0)
-    key = f"{runtime.vault.hash_token('verify|' + client_key)[:48]}|{window:%Y%m%d%H%M}"
-    uow.session.execute(delete(VerifyWindow).where(VerifyWindow.expires_at < now))
-    row = uow.session.get(VerifyWindow, key, with_for_update=True)
-    if row is None:
-        uow.session.add(VerifyWindow(key=key, count=1, expires_at=window + timedelta(minutes=2)))
-    else:
-        row.count += 1
-        if row.count > VERIFY_LIMIT:
-            raise TooManyRequests(
-                "Too many verifications from your network; wait a minute and try again.",
-                retry_after=60 - now.second,  # the window ends at the next whole minute
-            )
-    uow.session.flush()
+    if windows.count(uow, runtime, "verify", client_key, now) > VERIFY_LIMIT:
+        raise TooManyRequests(
+            "Too many verifications from your network; wait a minute and try again.",
+            retry_after=windows.seconds_left(now),
+        )
 
 
 def verify(

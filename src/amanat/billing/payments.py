@@ -21,13 +21,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
-from amanat.billing import orders
+from amanat.billing import orders, windows
 from amanat.billing.context import billing_context
 from amanat.billing.fiscal import business_date
 from amanat.billing.invoicing import find_invoice, get_invoice
 from amanat.billing.models import Invoice, Payment, PaymentCard, Refund, Service, WebhookEvent
-from amanat.billing.processor import WebhookRejected
-from amanat.core.errors import Conflict, Invalid, NotFound, Unavailable
+from amanat.billing.processor import ProcessorEvent, WebhookRejected
+from amanat.core.errors import (
+    AmanatError,
+    Conflict,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+)
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
@@ -116,41 +123,66 @@ def start_card_payment(uow: UnitOfWork, runtime: Runtime, actor: Actor, invoice_
     return Started(payment.id, checkout.url)
 
 
-def _reject(uow: UnitOfWork, runtime: Runtime, reason: str, message: str) -> WebhookRejected:
+REFUSALS_AUDITED = 10  # refused webhooks per network per minute recorded one by one
+
+
+def _refuse(
+    uow: UnitOfWork, runtime: Runtime, client_key: str, refused: WebhookRejected
+) -> AmanatError:
     """Undo the caller's work, then record the refusal in a transaction of its own.
 
     The caller's transaction is rolled back first: nothing of a refused webhook is
     applied, and (on SQLite) its write lock is released for the refusal's record.
+    Forgeries cost an attacker nothing, so they are counted per network per minute:
+    the first REFUSALS_AUDITED are recorded one by one, then one ``rate_limited`` record
+    stands for the rest of the minute, which are answered 429 with Retry-After.
     """
     uow.rollback()
+    now = runtime.clock.now()
     with UnitOfWork(runtime.session_factory) as own:
-        audit.record(
-            own, runtime.clock, Event.BILLING_WEBHOOK_REJECTED, WEBHOOK_ACTOR,
-            outcome="denied", details={"reason": reason},
-        )  # fmt: skip
+        seen = windows.count(own, runtime, "webhook", client_key, now)
+        if seen <= REFUSALS_AUDITED + 1:
+            reason = refused.reason if seen <= REFUSALS_AUDITED else "rate_limited"
+            audit.record(
+                own, runtime.clock, Event.BILLING_WEBHOOK_REJECTED, WEBHOOK_ACTOR,
+                outcome="denied", details={"reason": reason},
+            )  # fmt: skip
         own.commit()
-    return WebhookRejected(message, reason)
+    if seen > REFUSALS_AUDITED:
+        return TooManyRequests(
+            "Too many refused webhooks from your network; wait a minute and try again.",
+            retry_after=windows.seconds_left(now),
+        )
+    return refused
 
 
-def handle_webhook(uow: UnitOfWork, runtime: Runtime, headers: dict[str, str], body: bytes) -> str:
+def handle_webhook(
+    uow: UnitOfWork, runtime: Runtime, headers: dict[str, str], body: bytes, client_key: str
+) -> str:
     """Verify and apply one processor event; returns "applied", "ignored" or "duplicate".
 
     Caller: the webhook endpoint (Amanat's payments job acts). Records
     billing.webhook_applied (and billing.payment_received / payment_failed /
     invoice_paid / refund_issued as they happen); a refused webhook records
     billing.webhook_rejected and raises WebhookRejected (bad or missing signature, stale
-    timestamp, unknown event type or payment, mismatched amount or reference).
+    timestamp, unknown event type or payment, mismatched amount or reference), or
+    TooManyRequests past the per-network limit on refusals (``_refuse``).
     """
     processor = billing_context(runtime).processor
     if processor is None:
         raise Unavailable("Card payments are not set up; no webhooks are accepted.")
     try:
-        event = processor.parse_webhook(headers, body, runtime.clock.now())
-    except WebhookRejected as exc:
-        raise _reject(uow, runtime, exc.reason, exc.message) from exc
+        return _apply_event(
+            uow, runtime, processor.parse_webhook(headers, body, runtime.clock.now())
+        )
+    except WebhookRejected as refused:
+        raise _refuse(uow, runtime, client_key, refused) from refused
+
+
+def _apply_event(uow: UnitOfWork, runtime: Runtime, event: ProcessorEvent) -> str:
     if event.type not in EVENT_TYPES:
-        raise _reject(
-            uow, runtime, "unknown_event", f"Amanat does not handle '{event.type[:40]}' events."
+        raise WebhookRejected(
+            f"Amanat does not handle '{event.type[:40]}' events.", "unknown_event"
         )
     event_id = event.id[:64]
     conn = uow.session.connection()
@@ -180,8 +212,8 @@ def handle_webhook(uow: UnitOfWork, runtime: Runtime, headers: dict[str, str], b
 def _apply_payment(uow: UnitOfWork, runtime: Runtime, kind: str, data: dict[str, Any]) -> str:
     found = uow.session.execute(_PAYMENT_BY_SESSION, {"session": str(data.get("session"))}).first()
     if found is None:
-        raise _reject(
-            uow, runtime, "unknown_payment", "The webhook names a payment Amanat did not start."
+        raise WebhookRejected(
+            "The webhook names a payment Amanat did not start.", "unknown_payment"
         )
     payment, invoice = found
     if (
@@ -189,11 +221,8 @@ def _apply_payment(uow: UnitOfWork, runtime: Runtime, kind: str, data: dict[str,
         or data.get("currency") != "PKR"
         or data.get("reference") != payment.invoice_id
     ):
-        raise _reject(
-            uow,
-            runtime,
-            "amount_mismatch",
-            "The webhook's amount or reference does not match the payment.",
+        raise WebhookRejected(
+            "The webhook's amount or reference does not match the payment.", "amount_mismatch"
         )
     if kind == "payment.pending":
         if payment.status == "initiated":
@@ -283,18 +312,14 @@ def _apply_refund(uow: UnitOfWork, runtime: Runtime, data: dict[str, Any]) -> st
         select(Payment).where(Payment.processor_payment == str(data.get("payment")))
     )
     if payment is None:
-        raise _reject(
-            uow, runtime, "unknown_payment", "The refund names a payment Amanat does not know."
-        )
+        raise WebhookRejected("The refund names a payment Amanat does not know.", "unknown_payment")
     amount = data.get("amount")
     if (
         not isinstance(amount, int)
         or amount <= 0
         or payment.refunded_paisa + amount > payment.amount_paisa
     ):
-        raise _reject(
-            uow, runtime, "amount_mismatch", "The refund's amount does not fit the payment."
-        )
+        raise WebhookRejected("The refund's amount does not fit the payment.", "amount_mismatch")
     refund = uow.session.scalar(
         select(Refund).where(Refund.processor_refund == str(data.get("refund")))
     )
