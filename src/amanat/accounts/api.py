@@ -42,19 +42,23 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Customer = CustomerActor
 
 
+SIGNUP_ACCEPTED = (
+    "Thank you. We sent a message to your e-mail address: open the link in it to verify "
+    "the address and finish, or to sign in if you already have an account."
+)
+
+
 @router.post(
-    "/signup", status_code=201, response_model=SignupOut, summary="Create a customer account"
+    "/signup", status_code=202, response_model=SignupOut, summary="Create a customer account"
 )
 def signup(request: Request, body: SignupIn) -> SignupOut:
+    # The same answer whether the account was created or a detail was taken (its holder
+    # is told by mail): the answer enumerates nothing.
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        outcome = accounts.sign_up(uow, runtime, body, client_info(request))
+        accounts.sign_up(uow, runtime, body, client_info(request))
         uow.commit()
-    customer_id = outcome.raise_for_failure()
-    return SignupOut(
-        customer_id=customer_id,
-        message="Account created. We sent a link to your e-mail address; open it to verify the address.",
-    )
+    return SignupOut(message=SIGNUP_ACCEPTED)
 
 
 @router.post(

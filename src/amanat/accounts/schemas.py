@@ -16,7 +16,8 @@ class SignupIn(CustomerDetailsIn):
 
 
 class SignupOut(BaseModel):
-    customer_id: str
+    """The same for a new account and for details that are taken (no enumeration)."""
+
     email_verification: Literal["sent"] = "sent"
     message: str
 

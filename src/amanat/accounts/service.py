@@ -69,17 +69,17 @@ class SignInOutcome:
 
 @dataclass
 class SignUpOutcome:
-    """What a sign-up did. A refusal may still have state to keep (the mail to an
-    existing account's owner, the mail counters): the caller commits, then raises."""
+    """What a sign-up did. The caller answers the same whether or not an account was
+    created: ``customer_id`` is for the service's own callers (factories, the demo),
+    never for the person signing up."""
 
     customer_id: str | None = None
-    error: AmanatError | None = None
 
     def raise_for_failure(self) -> str:
-        """The new customer's id, or the refusal raised."""
-        if self.error is not None:
-            raise self.error
-        assert self.customer_id is not None
+        """The new customer's id, or Conflict when nothing was created (internal callers
+        that expect fresh, unique details)."""
+        if self.customer_id is None:
+            raise Conflict(SIGNUP_REFUSED)
         return self.customer_id
 
 
@@ -93,8 +93,11 @@ def sign_up(
     ``account_management``. Records customer.created and account.signed_up. Raises
     Invalid with one message per field, or TooManyRequests when mail was asked for this
     address or from this network too often (``mail_limit``); nothing is stored then.
-    Outcome error: Conflict when the e-mail, phone or CNIC already has an account,
-    without saying which (the owner of a taken e-mail is told by mail).
+
+    When the e-mail, phone or CNIC already belongs to an account nothing is created and
+    each holder is told by mail (``signup_attempt``); the outcome is otherwise the same,
+    after the same work (the password is hashed either way), so the caller's answer
+    cannot enumerate accounts.
     """
     errors: dict[str, str] = {}
     details = validate_details(data, errors)
@@ -109,13 +112,18 @@ def sign_up(
     # Hash before looking for duplicates, so that a refusal costs the same time as a success.
     password_hash = runtime.vault.passwords.hash(data.password)
     now = runtime.clock.now()
-    if customers.any_taken(uow, runtime, details):
-        _tell_existing_owner(uow, runtime, details.email)
-        return SignUpOutcome(error=Conflict(SIGNUP_REFUSED))
+    taken = customers.holders(uow, runtime, details)
+    if taken:
+        for holder_id, categories in sorted(taken.items()):
+            _tell_existing_owner(uow, runtime, holder_id, categories)
+        return SignUpOutcome()
     try:
-        customer = customers.create_customer(uow, runtime, details, now)
-    except IntegrityError as exc:  # a concurrent sign-up took a value between check and insert
-        raise Conflict(SIGNUP_REFUSED) from exc
+        with uow.session.begin_nested():
+            customer = customers.create_customer(uow, runtime, details, now)
+    except IntegrityError:
+        # A concurrent sign-up took a value between the look-up and the insert: nothing
+        # of this one is kept, and the answer stays the same.
+        return SignUpOutcome()
     uow.session.add(
         Credential(
             id=customer.id, principal_kind="customer", password_hash=password_hash,
@@ -156,15 +164,22 @@ def mail_limit(
     return None
 
 
-def _tell_existing_owner(uow: UnitOfWork, runtime: Runtime, email: str) -> None:
-    """If the e-mail is the one taken, its owner learns of the attempt (the caller does not)."""
-    existing = customers.find_by_email(uow, runtime, email)
+_HELD = {"contact.email": "e-mail address", "contact.phone": "phone number",
+         "identity.cnic": "CNIC"}  # fmt: skip
+
+
+def _tell_existing_owner(
+    uow: UnitOfWork, runtime: Runtime, customer_id: str, categories: set[str]
+) -> None:
+    """The holder of a taken e-mail, phone or CNIC learns of the attempt (the caller does not)."""
+    existing = uow.session.get(Customer, customer_id)
     if existing is None or not existing.is_active:
         return
     name, address = customers.read_name_and_email(
         uow, runtime, Actor.system("signup"), existing.id, ACCOUNT_MAIL
     )
-    subject, body = mail.signup_attempt(runtime, name)
+    what = " and ".join(_HELD[c] for c in sorted(categories))
+    subject, body = mail.signup_attempt(runtime, name, what)
     queue_mail(
         uow, runtime, customer_id=existing.id, to=address, subject=subject, body=body,
         kind="signup_attempt", purpose=ACCOUNT_MAIL, actor=Actor.system("signup"),

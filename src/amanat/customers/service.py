@@ -68,15 +68,26 @@ def get_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     return customer
 
 
-def any_taken(uow: UnitOfWork, runtime: Runtime, details: ValidDetails) -> bool:
-    """True when the e-mail, phone or CNIC already belongs to an account (which is not said)."""
+def holders(uow: UnitOfWork, runtime: Runtime, details: ValidDetails) -> dict[str, set[str]]:
+    """Which accounts already hold the e-mail, phone or CNIC: customer id -> the
+    categories it holds. For the sign-up service, which tells each holder and never the
+    caller."""
     guard = runtime.guard
-    clause = or_(
-        Customer.email_bidx == guard.blind_index("contact.email", details.email),
-        Customer.phone_bidx == guard.blind_index("contact.phone", details.phone),
-        Customer.cnic_bidx == guard.blind_index("identity.cnic", details.cnic),
-    )
-    return uow.session.scalar(select(Customer.id).where(clause).limit(1)) is not None
+    indexes = {
+        "contact.email": (Customer.email_bidx, guard.blind_index("contact.email", details.email)),
+        "contact.phone": (Customer.phone_bidx, guard.blind_index("contact.phone", details.phone)),
+        "identity.cnic": (Customer.cnic_bidx, guard.blind_index("identity.cnic", details.cnic)),
+    }
+    rows = uow.session.execute(
+        select(Customer.id, Customer.email_bidx, Customer.phone_bidx, Customer.cnic_bidx).where(
+            or_(*(column == value for column, value in indexes.values()))
+        )
+    ).all()
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        held = dict(zip(indexes, (row.email_bidx, row.phone_bidx, row.cnic_bidx), strict=True))
+        found[row.id] = {category for category, (_, value) in indexes.items() if held[category] == value}
+    return found
 
 
 def create_customer(
