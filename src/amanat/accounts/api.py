@@ -33,7 +33,7 @@ from amanat.accounts.schemas import (
     SignupOut,
     TokenIn,
 )
-from amanat.accounts.web import client_info, runtime_of
+from amanat.accounts.web import client_info, runtime_of, set_device_cookie
 from amanat.core.errors import Unauthenticated
 from amanat.customers import service as customers
 from amanat.customers.schemas import ProfileOut, ProfileUpdateIn
@@ -91,6 +91,7 @@ def login(request: Request, body: LoginIn) -> JSONResponse:
     status = "mfa_required" if outcome.mfa_required else "signed_in"
     response = JSONResponse(LoginOut(status=status, reminders=outcome.reminders).model_dump())
     set_session_cookie(response, runtime, "customer", outcome.token)
+    set_device_cookie(response, runtime, outcome.device_proof)
     return response
 
 

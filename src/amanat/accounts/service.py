@@ -7,6 +7,7 @@ raises ``outcome.error``.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ from amanat.accounts.passwords import password_problem
 from amanat.accounts.schemas import SignupIn
 from amanat.accounts.security import (
     account_key,
+    account_network_key,
+    device_proof,
     mail_key,
     mail_network_key,
     mfa_key,
@@ -58,6 +61,7 @@ class SignInOutcome:
     mfa_required: bool = False
     reminders: list[str] = field(default_factory=list)
     retry_after: int | None = None
+    device_proof: str | None = None  # the device cookie to set after a successful sign-in
 
     def raise_for_failure(self) -> None:
         if self.error is not None:
@@ -320,27 +324,37 @@ def sign_in_principal(
     now = runtime.clock.now()
     throttle = throttle_for(runtime)
     acct = account_key(runtime, principal_kind, sign_in_name)
-    net = network_key(runtime, normalise_ip(client.ip))
+    ip = normalise_ip(client.ip)
+    pair = account_network_key(runtime, principal_kind, sign_in_name, ip)
+    net = network_key(runtime, ip)
+    credential = uow.session.get(Credential, principal_id) if principal_id else None
+    proof = _device_proof(runtime, credential)
+    # A browser that signed in before passes the account-wide count (which anyone who
+    # knows the address can raise); this network's count for the account still holds.
+    recognised = proof is not None and hmac.compare_digest(proof.encode(), client.device.encode())
     failures_before = 0
     if runtime.settings.throttling:
-        refusal, failures_before = throttle.check(uow, now, [acct, net])
+        keys = [pair, net] if recognised else [acct, pair, net]
+        refusal, _ = throttle.check(uow, now, keys)
         if refusal is not None:
             record_security_event(
                 uow, runtime, "signin.refused", principal_kind=principal_kind,
                 principal_id=principal_id, subject_key=acct, network_key=net,
             )  # fmt: skip
             return SignInOutcome(error=refusal.error(), retry_after=refusal.retry_after_seconds)
-    credential = uow.session.get(Credential, principal_id) if principal_id else None
+        failures_before = throttle.consecutive(uow, acct)
     if credential is not None and credential.password_hash:
         ok = runtime.vault.passwords.verify(credential.password_hash, password)
     else:
         ok = runtime.vault.passwords.dummy_verify(password)
     if not ok or credential is None or principal_id is None:
-        _count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net)
+        _count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net, pair)
         return SignInOutcome(error=Unauthenticated(SIGNIN_FAILED))
 
     if failures_before:
         throttle.record_success(uow, acct)
+    if runtime.settings.throttling:
+        throttle.record_success(uow, pair)
     if principal_kind == "customer" and runtime.settings.throttling:
         # Whoever signs in can read their mail: the daily mail limit starts again.
         throttle.clear(uow, mail_key(runtime, sign_in_name))
@@ -353,7 +367,7 @@ def sign_in_principal(
     )  # fmt: skip
     outcome = SignInOutcome(
         principal_id=principal_id, session_id=new.session_id, token=new.token,
-        mfa_required=mfa_enrolled,
+        mfa_required=mfa_enrolled, device_proof=_device_proof(runtime, credential),
     )  # fmt: skip
     row = uow.session.get(AuthSession, new.session_id)
     new_device = row is not None and sessions.is_new_device(uow, runtime, row)
@@ -377,6 +391,7 @@ def _count_failure(
     principal_id: str | None,
     acct: str,
     net: str,
+    pair: str,
 ) -> None:
     common: dict[str, object] = {
         "principal_kind": principal_kind, "principal_id": principal_id,
@@ -385,13 +400,19 @@ def _count_failure(
     record_security_event(uow, runtime, "signin.failed", **common)  # type: ignore[arg-type]
     if not runtime.settings.throttling:
         return
-    result = throttle.record_failure(uow, runtime.clock.now(), acct, net)
+    result = throttle.record_failure(uow, runtime.clock.now(), acct, net, pair)
     if result.account_locked:
         record_security_event(uow, runtime, "signin.account_locked", **common)  # type: ignore[arg-type]
-    if result.hard_locked:
-        record_security_event(uow, runtime, "signin.account_hard_locked", **common)  # type: ignore[arg-type]
     if result.network_locked:
         record_security_event(uow, runtime, "signin.network_locked", network_key=net)
+
+
+def _device_proof(runtime: Runtime, credential: Credential | None) -> str | None:
+    """What the device cookie of a browser that signed in to this account holds."""
+    if credential is None or not credential.password_hash:
+        return None
+    since = credential.password_changed_at.isoformat() if credential.password_changed_at else ""
+    return device_proof(runtime, credential.principal_kind, credential.id, since)
 
 
 def _actor(principal_kind: str, principal_id: str, role: str) -> Actor:
