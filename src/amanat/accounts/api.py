@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from amanat.accounts import mfa, sessions, tokens
+from amanat.accounts import mfa, phone, sessions, tokens
 from amanat.accounts import service as accounts
 from amanat.accounts.deps import (
     CustomerActor,
@@ -26,6 +26,7 @@ from amanat.accounts.schemas import (
     MessageOut,
     MfaEnrolmentOut,
     PasswordChangeIn,
+    PhoneCodeIn,
     RecoveryCodesOut,
     ResetIn,
     SessionOut,
@@ -168,11 +169,23 @@ def me(request: Request, actor: Customer) -> ProfileOut:
     "/me", response_model=ProfileOut, summary="Change your name, phone, address, company or NTN"
 )
 def update_me(request: Request, actor: Customer, body: ProfileUpdateIn) -> ProfileOut:
+    # A new phone is sent a code, not checked against other accounts (no enumeration).
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        profile = customers.update_profile(uow, runtime, actor, actor.id, body)
+        profile = phone.update_profile(uow, runtime, actor, body)
         uow.commit()
     return profile
+
+
+@router.post(
+    "/me/phone/confirm", response_model=ProfileOut, summary="Confirm a new phone with its code"
+)
+def confirm_phone(request: Request, actor: Customer, body: PhoneCodeIn) -> ProfileOut:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        outcome = phone.confirm_phone(uow, runtime, actor, body.phone, body.code)
+        uow.commit()
+    return outcome.raise_for_failure()
 
 
 @router.post(

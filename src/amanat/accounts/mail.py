@@ -59,9 +59,7 @@ def password_reminder(runtime: Runtime, name: str, reason: str) -> tuple[str, st
     )
 
 
-def signup_attempt(
-    runtime: Runtime, name: str, what: str = "e-mail address"
-) -> tuple[str, str]:
+def signup_attempt(runtime: Runtime, name: str, what: str = "e-mail address") -> tuple[str, str]:
     """``what`` names the owner's own detail that was typed: e-mail address, phone number, CNIC."""
     return (
         "Someone tried to sign up with your address",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from amanat.access.actor import Actor
-from amanat.accounts import mfa, sessions, tokens, totp
+from amanat.accounts import mfa, phone, sessions, tokens, totp
 from amanat.accounts import service as accounts
 from amanat.accounts.deps import current_session_id, page_customer, require_csrf
 from amanat.accounts.pages import form_values
@@ -84,7 +84,7 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
             ntn=form.get("ntn"),
         )
         with runtime.uow() as uow:
-            customers.update_profile(uow, runtime, actor, actor.id, update)
+            saved = phone.update_profile(uow, runtime, actor, update)
             uow.commit()
     except Invalid as exc:
         return _profile_page(
@@ -94,7 +94,12 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
         return _profile_page(
             request, actor, {"errors": {"name": "Some fields are too long; shorten them."}}, 422
         )
-    return _profile_page(request, actor, {"message": "Your details are saved."})
+    message = "Your details are saved."
+    if saved.phone_verification == "sent":
+        message += (
+            " We sent a code by SMS to the new number; the number changes once it is confirmed."
+        )
+    return _profile_page(request, actor, {"message": message})
 
 
 @router.post("/account/email", response_class=HTMLResponse, dependencies=[Csrf])

@@ -40,6 +40,13 @@ class CodeIn(BaseModel):
     code: str = Field("", max_length=32, description="Six-digit TOTP code or a recovery code")
 
 
+class PhoneCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field("", max_length=40, description="The new number, as sent to PATCH /me")
+    code: str = Field("", max_length=16, description="The six-digit code sent to it by SMS")
+
+
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -73,6 +73,10 @@ _REFUSALS = {
         "Too many e-mails were requested for this address or from your network; wait {wait} and try again.",
         "",
     ),
+    "sms": (
+        "Too many codes were requested for this number or this account; wait {wait} and try again.",
+        "",
+    ),
 }
 
 _HINTS = {
@@ -214,7 +218,9 @@ class Throttle:
                 wait = max(1, math.ceil((counter.locked_until - now).total_seconds()))
                 # The longest wait of all the keys: Retry-After must not promise too early.
                 if refusal is None or wait > refusal.retry_after_seconds:
-                    refusal = Refusal(wait, needs_reset or bool(refusal and refusal.needs_reset), kind)
+                    refusal = Refusal(
+                        wait, needs_reset or bool(refusal and refusal.needs_reset), kind
+                    )
         return refusal, first_consecutive
 
     def record_failure(
