@@ -33,7 +33,9 @@ from amanat.vault.normalise import normalise_phone
 ACTION = "verify_phone"
 LIFETIME = timedelta(minutes=15)
 MAX_WRONG = 5
-WRONG_CODE = "This code is not right or has expired; check it, or change the number again for a new one."
+WRONG_CODE = (
+    "This code is not right or has expired; check it, or change the number again for a new one."
+)
 
 
 def update_profile(
