@@ -52,19 +52,87 @@ def test_profile_shows_cnic_and_phone_masked_and_changes_are_validated(
     )
 
 
-def test_a_phone_of_another_account_is_refused_without_saying_whose(
+def _sms_code(runtime: Any, customer_id: str) -> tuple[str, str]:
+    """The newest code texted for this customer, and the number it went to."""
+    with runtime.uow() as uow:
+        for entry in outbox.list_outbox(uow, limit=500):
+            if entry.customer_id == customer_id and entry.kind == "phone_code":
+                message = outbox.show_message(uow, runtime, entry.id)
+                uow.commit()
+                return re.search(r"code is (\d{6})", message.body).group(1), message.recipient  # type: ignore[union-attr]
+    raise AssertionError("no code in the outbox")
+
+
+def _answer(response: Any) -> tuple[int, str, dict[str, str]]:
+    headers = {k: v for k, v in response.headers.items() if k not in {"date", "x-request-id"}}
+    return response.status_code, response.text, headers
+
+
+def test_a_new_phone_answers_the_same_for_any_number_and_is_set_only_by_its_code(
     client: Any, runtime: Any
 ) -> None:
-    other = signup_data()
+    """F-05: PATCH /me used to answer "This phone number cannot be used" for a number held
+    by another account, at once and unthrottled."""
+    other = signup_data(phone="0300 1112233")
     create_customer(runtime, **other)
     data = signup_data()
-    create_customer(runtime, **data)
+    customer_id = create_customer(runtime, **data)
     _login(client, data["email"])
-    response = client.patch("/api/v1/me", json={"phone": other["phone"]})
-    assert response.status_code == 422
+    taken = client.patch("/api/v1/me", json={"phone": "0300 1112233"})
+    free = client.patch("/api/v1/me", json={"phone": "0300 4445566"})
+    assert _answer(taken) == _answer(free)
+    assert free.status_code == 200 and free.json()["phone_verification"] == "sent"
     assert (
-        response.json()["fields"]["phone"] == "This phone number cannot be used; enter another one."
+        client.get("/api/v1/me").json()["phone"]
+        == data["phone"][:3] + " *** ***" + data["phone"][-4:]
     )
+    code, recipient = _sms_code(runtime, customer_id)
+    assert recipient == "+923004445566"  # a new code voids the last one
+    wrong = client.post(
+        "/api/v1/me/phone/confirm",
+        json={"phone": "0300 4445566", "code": "000000" if code != "000000" else "111111"},
+    )
+    assert wrong.status_code == 422
+    confirmed = client.post(
+        "/api/v1/me/phone/confirm", json={"phone": "0300 4445566", "code": code}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["phone"].endswith("5566")
+
+
+def test_a_confirmed_number_held_by_another_account_is_refused_naming_none(
+    client: Any, runtime: Any
+) -> None:
+    other = signup_data(phone="0300 2223344")
+    other_id = create_customer(runtime, **other)
+    data = signup_data()
+    customer_id = create_customer(runtime, **data)
+    _login(client, data["email"])
+    assert client.patch("/api/v1/me", json={"phone": "0300 2223344"}).status_code == 200
+    code, _ = _sms_code(runtime, customer_id)
+    held = client.post("/api/v1/me/phone/confirm", json={"phone": "0300 2223344", "code": code})
+    assert held.status_code == 409
+    assert held.json()["message"] == customers.PHONE_HELD
+    assert other_id not in held.text and other["email"] not in held.text
+
+
+def test_phone_codes_are_throttled_and_five_wrong_ones_void_the_code(
+    client: Any, runtime: Any
+) -> None:
+    data = signup_data()
+    customer_id = create_customer(runtime, **data)
+    _login(client, data["email"])
+    answers = [
+        client.patch("/api/v1/me", json={"phone": "0300 5556677"}).status_code for _ in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]
+    code, _ = _sms_code(runtime, customer_id)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        body = {"phone": "0300 5556677", "code": wrong}
+        assert client.post("/api/v1/me/phone/confirm", json=body).status_code == 422
+    late = client.post("/api/v1/me/phone/confirm", json={"phone": "0300 5556677", "code": code})
+    assert late.status_code == 422  # the code was voided by the fifth wrong one
 
 
 def test_email_change_takes_effect_only_through_the_link_sent_to_the_new_address(

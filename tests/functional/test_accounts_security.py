@@ -85,7 +85,7 @@ def test_password_change_needs_the_current_one_and_ends_other_sessions(
     )
     assert wrong.status_code == 422 and "current_password" in wrong.json()["fields"]
     weak = client.post(
-        "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "password1"}
+        "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "password1234"}
     )
     assert weak.status_code == 422 and "commonly used" in weak.json()["fields"]["new_password"]
     ok = client.post(
@@ -113,7 +113,7 @@ def test_reset_link_is_single_use_valid_30_minutes_and_ends_every_session(
     assert data["email"] not in body.split("/account/reset/")[1]  # no personal data in the link
 
     weak = client.post(
-        "/api/v1/auth/password-reset/complete", json={"token": token, "password": "password1"}
+        "/api/v1/auth/password-reset/complete", json={"token": token, "password": "password1234"}
     )
     assert weak.status_code == 422  # the link stays usable
     done = client.post(

@@ -56,7 +56,7 @@ def test_sign_up_verify_sign_in_enrol_mfa_and_revoke_the_other_session(
     page.get_by_label("House and street").fill(data["address"]["line1"])
     page.get_by_label("City").fill(data["address"]["city"])
     page.get_by_label("Province or territory").select_option(data["address"]["province"])
-    page.get_by_label("Password").fill("password")  # refused, with the reason next to it
+    page.get_by_label("Password").fill("password1234")  # refused, with the reason next to it
     page.get_by_role("button", name="Create account").click()
     assert "commonly used password" in page.locator("#e-password").inner_text()
     assert page.get_by_label("E-mail address").input_value() == data["email"]  # kept

@@ -307,7 +307,7 @@ def sign_up(served: Served) -> bool:
     }
     with trusting_client(served.settings, base_url=served.url, timeout=60) as client:
         response = client.post("/api/v1/signup", json=body, headers=HEADERS)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     return True
 
 
@@ -342,4 +342,4 @@ def test_no_personal_value_reaches_the_logs(served: Served) -> None:
         assert requests[request_id]["route"] == template
     assert all("path" not in e and "query" not in e and "url" not in e for e in lines)
     if signed_up:
-        assert any(e.get("route") == "/api/v1/signup" and e["status"] == 201 for e in lines)
+        assert any(e.get("route") == "/api/v1/signup" and e["status"] == 202 for e in lines)

@@ -1,5 +1,5 @@
-"""Throttling: growing delays, a temporary lock, a hard lock at 100 that only a reset opens;
-counted in the database, or in Redis when configured (every worker sees the same count)."""
+"""Throttling: growing delays, then 15-minute waits and never a lock the owner cannot pass
+(a hard lock at 100 is for second-factor codes only, which only a reset opens); counted in the database, or in Redis when configured (every worker sees the same count)."""
 
 from __future__ import annotations
 
@@ -83,30 +83,33 @@ def throttle(request: pytest.FixtureRequest) -> Throttle:
     return Throttle(DatabaseThrottleStore())
 
 
-def test_delays_grow_then_lock_then_hard_lock_until_reset(runtime: Any, throttle: Throttle) -> None:
+def test_wrong_passwords_delay_then_wait_15_minutes_but_never_lock_for_good(
+    runtime: Any, throttle: Throttle
+) -> None:
+    """F-13: 100 wrong passwords used to lock the account until a reset."""
     account, network = f"acct:test:{uuid.uuid4().hex}", f"net:{uuid.uuid4().hex}"
+    pair = f"acctnet:test:{uuid.uuid4().hex}"
     now = START
     waits: list[int] = []
     with runtime.uow() as uow:
-        for attempt in range(1, HARD_LOCK_AT + 1):
-            refusal = throttle.refusal(uow, now, [account])
+        for attempt in range(1, HARD_LOCK_AT + 11):
+            refusal = throttle.refusal(uow, now, [account, pair])
             if refusal is not None:
                 waits.append(refusal.retry_after_seconds)
                 assert not refusal.needs_reset
                 now += timedelta(seconds=refusal.retry_after_seconds)
-                assert throttle.refusal(uow, now, [account]) is None
-            result = throttle.record_failure(uow, now, account, f"{network}:{attempt}")
+                assert throttle.refusal(uow, now, [account, pair]) is None
+            result = throttle.record_failure(uow, now, account, f"{network}:{attempt}", pair)
             assert result.account_locked == (attempt == 10)
-            assert result.hard_locked == (attempt == HARD_LOCK_AT)
-        # No delay for the first three failures; 2, 4, ... seconds; then 15-minute locks.
+            assert not result.hard_locked
+        # No delay for the first three failures; 2, 4, ... seconds; then 15-minute waits.
         assert waits[:6] == [2, 4, 8, 16, 32, 64]
         assert all(w == int(LOCK_FOR.total_seconds()) for w in waits[6:])
-        later = now + timedelta(days=30)
-        refusal = throttle.refusal(uow, later, [account])
-        assert refusal is not None and refusal.needs_reset
-        assert "reset your password" in refusal.error().message
-        throttle.clear(uow, account)
-        assert throttle.refusal(uow, later, [account]) is None
+        assert throttle.consecutive(uow, pair) == HARD_LOCK_AT + 10
+        refusal = throttle.refusal(uow, now, [account])
+        assert refusal is not None and not refusal.needs_reset
+        assert "from a device you have used before" in refusal.error().message
+        assert throttle.refusal(uow, now + LOCK_FOR, [account, pair]) is None
         uow.commit()
 
 

@@ -21,7 +21,13 @@ def test_strong_passwords_of_any_characters_are_accepted(password: str) -> None:
 
 
 def test_too_short_is_refused_with_the_minimum() -> None:
-    assert "at least 8" in (password_problem("Zq9!x") or "")
+    assert "at least 12" in (password_problem("Zq9!x") or "")
+
+
+def test_a_strong_eleven_character_password_is_still_too_short() -> None:
+    # ASVS 4.0.3 2.1.1: at least 12 characters, however strong the shorter one looks.
+    assert "at least 12" in (password_problem("Qm9!vR2#pL7") or "")
+    assert password_problem("Qm9!vR2#pL7@") is None
 
 
 def test_over_128_is_refused_with_the_maximum() -> None:
@@ -29,8 +35,9 @@ def test_over_128_is_refused_with_the_maximum() -> None:
 
 
 def test_common_passwords_are_refused_as_common() -> None:
-    assert "commonly used" in (password_problem("password1") or "")
-    assert "commonly used" in (password_problem("iloveyou") or "")
+    # The blocklist still applies at 12 characters and more.
+    assert "commonly used" in (password_problem("password1234") or "")
+    assert "commonly used" in (password_problem("qwerty123456") or "")
 
 
 def test_weak_passwords_score_below_3_and_say_why() -> None:
@@ -53,5 +60,5 @@ def test_no_composition_rules() -> None:
 
 
 def test_the_reason_never_repeats_the_password() -> None:
-    for candidate in ("password1", "aaaaaaaaaaaa", "Zq9!x"):
+    for candidate in ("password1234", "aaaaaaaaaaaa", "Zq9!x"):
         assert candidate not in (password_problem(candidate) or "")

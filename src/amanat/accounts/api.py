@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from amanat.accounts import mfa, reauth, sessions, tokens
+from amanat.accounts import mfa, phone, reauth, sessions, tokens
 from amanat.accounts import service as accounts
 from amanat.accounts.deps import (
     CustomerActor,
@@ -29,6 +29,7 @@ from amanat.accounts.schemas import (
     MfaEnrolmentOut,
     PasswordChangeIn,
     PasswordIn,
+    PhoneCodeIn,
     ReauthIn,
     RecoveryCodesOut,
     ResetIn,
@@ -37,7 +38,7 @@ from amanat.accounts.schemas import (
     SignupOut,
     TokenIn,
 )
-from amanat.accounts.web import client_info, runtime_of
+from amanat.accounts.web import client_info, runtime_of, set_device_cookie
 from amanat.core.errors import Unauthenticated
 from amanat.customers import service as customers
 from amanat.customers.schemas import ProfileOut, ProfileUpdateIn
@@ -46,19 +47,23 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Customer = CustomerActor
 
 
+SIGNUP_ACCEPTED = (
+    "Thank you. We sent a message to your e-mail address: open the link in it to verify "
+    "the address and finish, or to sign in if you already have an account."
+)
+
+
 @router.post(
-    "/signup", status_code=201, response_model=SignupOut, summary="Create a customer account"
+    "/signup", status_code=202, response_model=SignupOut, summary="Create a customer account"
 )
 def signup(request: Request, body: SignupIn) -> SignupOut:
+    # The same answer whether the account was created or a detail was taken (its holder
+    # is told by mail): the answer enumerates nothing.
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        outcome = accounts.sign_up(uow, runtime, body, client_info(request))
+        accounts.sign_up(uow, runtime, body, client_info(request))
         uow.commit()
-    customer_id = outcome.raise_for_failure()
-    return SignupOut(
-        customer_id=customer_id,
-        message="Account created. We sent a link to your e-mail address; open it to verify the address.",
-    )
+    return SignupOut(message=SIGNUP_ACCEPTED)
 
 
 @router.post(
@@ -91,6 +96,7 @@ def login(request: Request, body: LoginIn) -> JSONResponse:
     status = "mfa_required" if outcome.mfa_required else "signed_in"
     response = JSONResponse(LoginOut(status=status, reminders=outcome.reminders).model_dump())
     set_session_cookie(response, runtime, "customer", outcome.token)
+    set_device_cookie(response, runtime, outcome.device_proof)
     return response
 
 
@@ -184,9 +190,10 @@ def me(request: Request, actor: Customer) -> ProfileOut:
     "/me", response_model=ProfileOut, summary="Change your name, phone, address, company or NTN"
 )
 def update_me(request: Request, actor: Customer, body: ProfileUpdateIn) -> ProfileOut:
+    # A new phone is sent a code, not checked against other accounts (no enumeration).
     runtime = runtime_of(request)
     with runtime.uow() as uow:
-        profile = customers.update_profile(uow, runtime, actor, actor.id, body)
+        profile = phone.update_profile(uow, runtime, actor, body)
         uow.commit()
     return profile
 
@@ -207,6 +214,17 @@ def reauthenticate(request: Request, actor: SessionCustomerActor, body: ReauthIn
     if error is not None:
         raise error
     return Response(status_code=204)
+
+
+@router.post(
+    "/me/phone/confirm", response_model=ProfileOut, summary="Confirm a new phone with its code"
+)
+def confirm_phone(request: Request, actor: Customer, body: PhoneCodeIn) -> ProfileOut:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        outcome = phone.confirm_phone(uow, runtime, actor, body.phone, body.code)
+        uow.commit()
+    return outcome.raise_for_failure()
 
 
 @router.post(

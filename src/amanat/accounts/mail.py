@@ -64,10 +64,11 @@ def password_reminder(runtime: Runtime, name: str, reason: str) -> tuple[str, st
     )
 
 
-def signup_attempt(runtime: Runtime, name: str) -> tuple[str, str]:
+def signup_attempt(runtime: Runtime, name: str, what: str = "e-mail address") -> tuple[str, str]:
+    """``what`` names the owner's own detail that was typed: e-mail address, phone number, CNIC."""
     return (
         "Someone tried to sign up with your address",
-        f"Hello {name},\n\nSomeone tried to create a new account with your e-mail address, "
+        f"Hello {name},\n\nSomeone tried to create a new account with your {what}, "
         "which already has an account. If it was you, sign in or reset your password:\n\n"
         f"{link(runtime, '/signin')}\n",
     )

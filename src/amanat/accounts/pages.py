@@ -64,9 +64,8 @@ async def signup(request: Request) -> HTMLResponse:
         return render(request, "accounts/signup.html", {**context, "errors": fields}, 422)
     try:
         with runtime.uow() as uow:
-            outcome = accounts.sign_up(uow, runtime, body, client_info(request))
+            accounts.sign_up(uow, runtime, body, client_info(request))
             uow.commit()
-        outcome.raise_for_failure()
     except Invalid as exc:
         return render(
             request,
@@ -81,11 +80,12 @@ async def signup(request: Request) -> HTMLResponse:
             ),
             exc,
         )
+    # The same page whether the account was created or a detail was taken.
     return render(
         request, "accounts/message.html",
         {"heading": "Check your e-mail", "next_href": "/signin", "next_label": "Sign in",
-         "message": "Your account is created. We sent a link to your e-mail address: open it to verify the address. You can sign in now; ordering services needs the verified address."},
-        201,
+         "message": "Thank you. We sent a message to your e-mail address: open the link in it to verify the address and finish, or to sign in if you already have an account."},
+        202,
     )  # fmt: skip
 
 

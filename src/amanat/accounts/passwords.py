@@ -1,7 +1,7 @@
 """The password rule (NIST SP 800-63B), as the policy's "user responsibility" asks.
 
-At least 8 characters, up to 128, any characters, no composition rules. Refused when
-zxcvbn scores it below 3, when it is a common password, or when it contains the
+At least 12 characters (OWASP ASVS 4.0.3 2.1.1; NIST allows 8), up to 128, any characters,
+no composition rules. Refused when zxcvbn scores it below 3, when it is a common password, or when it contains the
 e-mail address (or its local part) or a part of the name. The reason is one sentence
 the person can act on, and never repeats the password.
 """
@@ -12,7 +12,7 @@ import unicodedata
 
 from zxcvbn import zxcvbn
 
-MIN_LENGTH = 8
+MIN_LENGTH = 12
 MAX_LENGTH = 128  # NIST: permit at least 64.
 MIN_SCORE = 3
 # zxcvbn only looks at the first characters for its estimate; longer passwords are

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from amanat.access.actor import Actor
-from amanat.accounts import mfa, reauth, sessions, tokens, totp
+from amanat.accounts import mfa, phone, reauth, sessions, tokens, totp
 from amanat.accounts import service as accounts
 from amanat.accounts.deps import (
     check_recent_auth,
@@ -91,7 +91,7 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
             ntn=form.get("ntn"),
         )
         with runtime.uow() as uow:
-            customers.update_profile(uow, runtime, actor, actor.id, update)
+            saved = phone.update_profile(uow, runtime, actor, update)
             uow.commit()
     except Invalid as exc:
         return _profile_page(
@@ -101,7 +101,12 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
         return _profile_page(
             request, actor, {"errors": {"name": "Some fields are too long; shorten them."}}, 422
         )
-    return _profile_page(request, actor, {"message": "Your details are saved."})
+    message = "Your details are saved."
+    if saved.phone_verification == "sent":
+        message += (
+            " We sent a code by SMS to the new number; the number changes once it is confirmed."
+        )
+    return _profile_page(request, actor, {"message": message})
 
 
 def _reauth_refusal(request: Request) -> str | None:

@@ -21,7 +21,12 @@ from amanat.access.actor import Actor
 from amanat.accounts import mfa, notices, sessions
 from amanat.accounts.models import AuthSession, Credential
 from amanat.accounts.passwords import password_problem
-from amanat.accounts.security import account_key, network_key, record_security_event
+from amanat.accounts.security import (
+    account_key,
+    account_network_key,
+    network_key,
+    record_security_event,
+)
 from amanat.accounts.service import count_failure, names_for_rule, store_password
 from amanat.accounts.throttle import throttle_for
 from amanat.accounts.useragent import ClientInfo, normalise_ip
@@ -70,10 +75,12 @@ def confirm_password(
         name = (email or "").casefold()
     throttle = throttle_for(runtime)
     acct = account_key(runtime, actor.kind, name)
-    net = network_key(runtime, normalise_ip(client.ip))
+    ip = normalise_ip(client.ip)
+    pair = account_network_key(runtime, actor.kind, name, ip)
+    net = network_key(runtime, ip)
     failures_before = 0
     if runtime.settings.throttling:
-        refusal, failures_before = throttle.check(uow, runtime.clock.now(), [acct, net])
+        refusal, failures_before = throttle.check(uow, runtime.clock.now(), [acct, pair, net])
         if refusal is not None:
             record_security_event(
                 uow, runtime, "signin.refused", principal_kind=actor.kind,
@@ -87,7 +94,7 @@ def confirm_password(
     else:
         ok = runtime.vault.passwords.verify(credential.password_hash, password)
     if not ok:
-        count_failure(uow, runtime, throttle, actor.kind, actor.id, acct, net)
+        count_failure(uow, runtime, throttle, actor.kind, actor.id, acct, net, pair)
         return Invalid(FIX, fields={field: WRONG_PASSWORD})
     if failures_before:
         throttle.record_success(uow, acct)

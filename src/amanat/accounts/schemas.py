@@ -16,7 +16,8 @@ class SignupIn(CustomerDetailsIn):
 
 
 class SignupOut(BaseModel):
-    customer_id: str
+    """The same for a new account and for details that are taken (no enumeration)."""
+
     email_verification: Literal["sent"] = "sent"
     message: str
 
@@ -37,6 +38,13 @@ class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field("", max_length=32, description="Six-digit TOTP code or a recovery code")
+
+
+class PhoneCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field("", max_length=40, description="The new number, as sent to PATCH /me")
+    code: str = Field("", max_length=16, description="The six-digit code sent to it by SMS")
 
 
 class TokenIn(BaseModel):

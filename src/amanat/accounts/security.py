@@ -63,6 +63,23 @@ def account_key(runtime: Runtime, principal_kind: str, normalised_name: str) -> 
     )
 
 
+def account_network_key(
+    runtime: Runtime, principal_kind: str, normalised_name: str, ip: str
+) -> str:
+    """A keyed hash of the sign-in name from one network address: failures from there
+    slow down sign-ins from there, not the owner's elsewhere."""
+    return f"acctnet:{principal_kind}:" + runtime.vault.hash_token(
+        f"signin|{principal_kind}|{normalised_name}|{ip}"
+    )
+
+
+def device_proof(runtime: Runtime, principal_kind: str, principal_id: str, since: str) -> str:
+    """The device cookie's value for a browser that signed in to this account: a keyed
+    hash of the account and of when its password was set (``since``), so a password
+    change or reset forgets every device that knew the old one."""
+    return runtime.vault.hash_token(f"device|{principal_kind}|{principal_id}|{since}")
+
+
 def mfa_key(principal_kind: str, principal_id: str) -> str:
     """Second-factor failures are counted per account (an id, not a personal value)."""
     return f"mfa:{principal_kind}:{principal_id}"

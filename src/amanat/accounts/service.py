@@ -7,6 +7,7 @@ raises ``outcome.error``.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ from amanat.accounts.passwords import password_problem
 from amanat.accounts.schemas import SignupIn
 from amanat.accounts.security import (
     account_key,
+    account_network_key,
+    device_proof,
     mail_key,
     mail_network_key,
     mfa_key,
@@ -58,6 +61,7 @@ class SignInOutcome:
     mfa_required: bool = False
     reminders: list[str] = field(default_factory=list)
     retry_after: int | None = None
+    device_proof: str | None = None  # the device cookie to set after a successful sign-in
 
     def raise_for_failure(self) -> None:
         if self.error is not None:
@@ -69,17 +73,17 @@ class SignInOutcome:
 
 @dataclass
 class SignUpOutcome:
-    """What a sign-up did. A refusal may still have state to keep (the mail to an
-    existing account's owner, the mail counters): the caller commits, then raises."""
+    """What a sign-up did. The caller answers the same whether or not an account was
+    created: ``customer_id`` is for the service's own callers (factories, the demo),
+    never for the person signing up."""
 
     customer_id: str | None = None
-    error: AmanatError | None = None
 
     def raise_for_failure(self) -> str:
-        """The new customer's id, or the refusal raised."""
-        if self.error is not None:
-            raise self.error
-        assert self.customer_id is not None
+        """The new customer's id, or Conflict when nothing was created (internal callers
+        that expect fresh, unique details)."""
+        if self.customer_id is None:
+            raise Conflict(SIGNUP_REFUSED)
         return self.customer_id
 
 
@@ -93,8 +97,11 @@ def sign_up(
     ``account_management``. Records customer.created and account.signed_up. Raises
     Invalid with one message per field, or TooManyRequests when mail was asked for this
     address or from this network too often (``mail_limit``); nothing is stored then.
-    Outcome error: Conflict when the e-mail, phone or CNIC already has an account,
-    without saying which (the owner of a taken e-mail is told by mail).
+
+    When the e-mail, phone or CNIC already belongs to an account nothing is created and
+    each holder is told by mail (``signup_attempt``); the outcome is otherwise the same,
+    after the same work (the password is hashed either way), so the caller's answer
+    cannot enumerate accounts.
     """
     errors: dict[str, str] = {}
     details = validate_details(data, errors)
@@ -109,13 +116,18 @@ def sign_up(
     # Hash before looking for duplicates, so that a refusal costs the same time as a success.
     password_hash = runtime.vault.passwords.hash(data.password)
     now = runtime.clock.now()
-    if customers.any_taken(uow, runtime, details):
-        _tell_existing_owner(uow, runtime, details.email)
-        return SignUpOutcome(error=Conflict(SIGNUP_REFUSED))
+    taken = customers.holders(uow, runtime, details)
+    if taken:
+        for holder_id, categories in sorted(taken.items()):
+            _tell_existing_owner(uow, runtime, holder_id, categories)
+        return SignUpOutcome()
     try:
-        customer = customers.create_customer(uow, runtime, details, now)
-    except IntegrityError as exc:  # a concurrent sign-up took a value between check and insert
-        raise Conflict(SIGNUP_REFUSED) from exc
+        with uow.session.begin_nested():
+            customer = customers.create_customer(uow, runtime, details, now)
+    except IntegrityError:
+        # A concurrent sign-up took a value between the look-up and the insert: nothing
+        # of this one is kept, and the answer stays the same.
+        return SignUpOutcome()
     uow.session.add(
         Credential(
             id=customer.id, principal_kind="customer", password_hash=password_hash,
@@ -156,15 +168,22 @@ def mail_limit(
     return None
 
 
-def _tell_existing_owner(uow: UnitOfWork, runtime: Runtime, email: str) -> None:
-    """If the e-mail is the one taken, its owner learns of the attempt (the caller does not)."""
-    existing = customers.find_by_email(uow, runtime, email)
+_HELD = {"contact.email": "e-mail address", "contact.phone": "phone number",
+         "identity.cnic": "CNIC"}  # fmt: skip
+
+
+def _tell_existing_owner(
+    uow: UnitOfWork, runtime: Runtime, customer_id: str, categories: set[str]
+) -> None:
+    """The holder of a taken e-mail, phone or CNIC learns of the attempt (the caller does not)."""
+    existing = uow.session.get(Customer, customer_id)
     if existing is None or not existing.is_active:
         return
     name, address = customers.read_name_and_email(
         uow, runtime, Actor.system("signup"), existing.id, ACCOUNT_MAIL
     )
-    subject, body = mail.signup_attempt(runtime, name)
+    what = " and ".join(_HELD[c] for c in sorted(categories))
+    subject, body = mail.signup_attempt(runtime, name, what)
     queue_mail(
         uow, runtime, customer_id=existing.id, to=address, subject=subject, body=body,
         kind="signup_attempt", purpose=ACCOUNT_MAIL, actor=Actor.system("signup"),
@@ -371,27 +390,37 @@ def sign_in_principal(
     now = runtime.clock.now()
     throttle = throttle_for(runtime)
     acct = account_key(runtime, principal_kind, sign_in_name)
-    net = network_key(runtime, normalise_ip(client.ip))
+    ip = normalise_ip(client.ip)
+    pair = account_network_key(runtime, principal_kind, sign_in_name, ip)
+    net = network_key(runtime, ip)
+    credential = uow.session.get(Credential, principal_id) if principal_id else None
+    proof = _device_proof(runtime, credential)
+    # A browser that signed in before passes the account-wide count (which anyone who
+    # knows the address can raise); this network's count for the account still holds.
+    recognised = proof is not None and hmac.compare_digest(proof.encode(), client.device.encode())
     failures_before = 0
     if runtime.settings.throttling:
-        refusal, failures_before = throttle.check(uow, now, [acct, net])
+        keys = [pair, net] if recognised else [acct, pair, net]
+        refusal, _ = throttle.check(uow, now, keys)
         if refusal is not None:
             record_security_event(
                 uow, runtime, "signin.refused", principal_kind=principal_kind,
                 principal_id=principal_id, subject_key=acct, network_key=net,
             )  # fmt: skip
             return SignInOutcome(error=refusal.error(), retry_after=refusal.retry_after_seconds)
-    credential = uow.session.get(Credential, principal_id) if principal_id else None
+        failures_before = throttle.consecutive(uow, acct)
     if credential is not None and credential.password_hash:
         ok = runtime.vault.passwords.verify(credential.password_hash, password)
     else:
         ok = runtime.vault.passwords.dummy_verify(password)
     if not ok or credential is None or principal_id is None:
-        count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net)
+        count_failure(uow, runtime, throttle, principal_kind, principal_id, acct, net, pair)
         return SignInOutcome(error=Unauthenticated(SIGNIN_FAILED))
 
     if failures_before:
         throttle.record_success(uow, acct)
+    if runtime.settings.throttling:
+        throttle.record_success(uow, pair)
     if principal_kind == "customer" and runtime.settings.throttling:
         # Whoever signs in can read their mail: the daily mail limit starts again.
         throttle.clear(uow, mail_key(runtime, sign_in_name))
@@ -404,7 +433,7 @@ def sign_in_principal(
     )  # fmt: skip
     outcome = SignInOutcome(
         principal_id=principal_id, session_id=new.session_id, token=new.token,
-        mfa_required=mfa_enrolled,
+        mfa_required=mfa_enrolled, device_proof=_device_proof(runtime, credential),
     )  # fmt: skip
     row = uow.session.get(AuthSession, new.session_id)
     new_device = row is not None and sessions.is_new_device(uow, runtime, row)
@@ -428,6 +457,7 @@ def count_failure(
     principal_id: str | None,
     acct: str,
     net: str,
+    pair: str,
 ) -> None:
     common: dict[str, object] = {
         "principal_kind": principal_kind, "principal_id": principal_id,
@@ -436,13 +466,19 @@ def count_failure(
     record_security_event(uow, runtime, "signin.failed", **common)  # type: ignore[arg-type]
     if not runtime.settings.throttling:
         return
-    result = throttle.record_failure(uow, runtime.clock.now(), acct, net)
+    result = throttle.record_failure(uow, runtime.clock.now(), acct, net, pair)
     if result.account_locked:
         record_security_event(uow, runtime, "signin.account_locked", **common)  # type: ignore[arg-type]
-    if result.hard_locked:
-        record_security_event(uow, runtime, "signin.account_hard_locked", **common)  # type: ignore[arg-type]
     if result.network_locked:
         record_security_event(uow, runtime, "signin.network_locked", network_key=net)
+
+
+def _device_proof(runtime: Runtime, credential: Credential | None) -> str | None:
+    """What the device cookie of a browser that signed in to this account holds."""
+    if credential is None or not credential.password_hash:
+        return None
+    since = credential.password_changed_at.isoformat() if credential.password_changed_at else ""
+    return device_proof(runtime, credential.principal_kind, credential.id, since)
 
 
 def _actor(principal_kind: str, principal_id: str, role: str) -> Actor:

@@ -24,7 +24,7 @@ from amanat.accounts.deps import (
 )
 from amanat.accounts.service import SignInOutcome
 from amanat.accounts.useragent import ClientInfo
-from amanat.accounts.web import client_info, redirect, render, runtime_of
+from amanat.accounts.web import client_info, redirect, render, runtime_of, set_device_cookie
 from amanat.core.errors import AmanatError, TooManyRequests
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
@@ -68,6 +68,7 @@ def password_step(request: Request, flow: SignInFlow, email: str, password: str)
     assert outcome.token is not None
     response = redirect(flow.mfa_path if outcome.mfa_required else flow.home_path)
     set_session_cookie(response, runtime, flow.kind, outcome.token)
+    set_device_cookie(response, runtime, outcome.device_proof)
     return response
 
 

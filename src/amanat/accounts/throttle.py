@@ -1,16 +1,21 @@
 """Counting failed sign-ins per account and per network address, shared by all workers.
 
 Counts live in the database (``throttle_counters``), or in Redis when
-``AMANAT_REDIS_URL`` is set, never in process memory. The rule, per account:
+``AMANAT_REDIS_URL`` is set, never in process memory. The rule, per account (``acct:``)
+and per account from one network address (``acctnet:``), each counted on its own:
 
 * failures 1-3: no delay;
 * failures 4-9: the next attempt waits 2, 4, 8 ... 64 seconds (a growing delay);
-* from the 10th: a temporary lock of 15 minutes after each failure;
-* from the 100th consecutive failure: locked until the password is reset.
+* from the 10th: a wait of 15 minutes after each failure.
+
+There is no lock the owner cannot pass (ASVS 2.2.1): whoever merely knows an e-mail
+address slows down sign-ins to it, but a browser that signed in to the account before
+(its device cookie) is held only by the account-from-this-network count and the
+network's own, and a password reset by e-mail clears the account's count.
 
 Per network address: 50 failures within 15 minutes lock that address for 15 minutes.
-A successful sign-in clears the account's consecutive count; a password reset clears
-its lock. A refused attempt (while locked or waiting) is not counted again.
+A successful sign-in clears the account's consecutive counts. A refused attempt (while
+locked or waiting) is not counted again.
 
 Wrong second-factor codes are counted per account (``mfa:`` keys) across sign-ins with
 the same rule, so knowing the password buys no fresh guesses: a correct code clears the
@@ -46,7 +51,8 @@ MAX_DELAY = timedelta(seconds=64)
 HARD_LOCK_AT = 100
 NET_WINDOW = timedelta(minutes=15)
 NET_LIMIT = 50
-# A lock far beyond any session: cleared only by a password reset.
+# A lock far beyond any session: cleared only by a password reset (second-factor codes
+# only: whoever reaches them knows the password).
 _FOREVER = timedelta(days=365 * 100)
 MAIL_WINDOW = NET_WINDOW  # the stores keep one window length for every key
 MAIL_PER_WINDOW = 3
@@ -67,6 +73,16 @@ _REFUSALS = {
         "Too many e-mails were requested for this address or from your network; wait {wait} and try again.",
         "",
     ),
+    "sms": (
+        "Too many codes were requested for this number or this account; wait {wait} and try again.",
+        "",
+    ),
+}
+
+_HINTS = {
+    "signin": ", sign in from a device you have used before, or reset your password",
+    "mfa": ", or reset your password",
+    "mail": ", or reset your password",
 }
 
 
@@ -156,9 +172,9 @@ class Refusal:
         if seconds < 60:
             wait, hint = f"{seconds} seconds", ""
         elif seconds < 3 * 3600:
-            wait, hint = f"{math.ceil(seconds / 60)} minutes", ", or reset your password"
+            wait, hint = f"{math.ceil(seconds / 60)} minutes", _HINTS.get(self.kind, "")
         else:
-            wait, hint = f"{math.ceil(seconds / 3600)} hours", ", or reset your password"
+            wait, hint = f"{math.ceil(seconds / 3600)} hours", _HINTS.get(self.kind, "")
         return TooManyRequests(
             waiting.format(wait=wait, reset=hint), retry_after=self.retry_after_seconds
         )
@@ -197,24 +213,35 @@ class Throttle:
                 continue
             if index == 0:
                 first_consecutive = counter.consecutive
-            if refusal is None and counter.locked_until is not None and counter.locked_until > now:
-                needs_reset = (
-                    key.startswith(("acct:", "mfa:")) and counter.consecutive >= HARD_LOCK_AT
-                )
-                wait = math.ceil((counter.locked_until - now).total_seconds())
-                refusal = Refusal(max(1, wait), needs_reset, kind)
+            if counter.locked_until is not None and counter.locked_until > now:
+                needs_reset = key.startswith("mfa:") and counter.consecutive >= HARD_LOCK_AT
+                wait = max(1, math.ceil((counter.locked_until - now).total_seconds()))
+                # The longest wait of all the keys: Retry-After must not promise too early.
+                if refusal is None or wait > refusal.retry_after_seconds:
+                    refusal = Refusal(
+                        wait, needs_reset or bool(refusal and refusal.needs_reset), kind
+                    )
         return refusal, first_consecutive
 
     def record_failure(
-        self, uow: UnitOfWork, now: datetime, account_key: str, network_key: str
+        self,
+        uow: UnitOfWork,
+        now: datetime,
+        account_key: str,
+        network_key: str,
+        pair_key: str | None = None,
     ) -> FailureResult:
-        consecutive = self._count_account_failure(uow, now, account_key)
+        """A wrong password: counted for the account, for the account from this network
+        (``pair_key``) and for the network. Never a lock that outlasts 15 minutes."""
+        consecutive = self._count_account_failure(uow, now, account_key, hard=False)
+        if pair_key is not None:
+            self._count_account_failure(uow, now, pair_key, hard=False)
         network = self.store.increment(uow, network_key, now)
         if network.window_failures >= NET_LIMIT:
             self.store.lock(uow, network_key, now + LOCK_FOR, permanent=False)
         return FailureResult(
             account_locked=consecutive == LOCK_FROM,
-            hard_locked=consecutive == HARD_LOCK_AT,
+            hard_locked=False,
             network_locked=network.window_failures == NET_LIMIT,
         )
 
@@ -228,9 +255,11 @@ class Throttle:
             network_locked=False,
         )
 
-    def _count_account_failure(self, uow: UnitOfWork, now: datetime, key: str) -> int:
+    def _count_account_failure(
+        self, uow: UnitOfWork, now: datetime, key: str, *, hard: bool = True
+    ) -> int:
         consecutive = self.store.increment(uow, key, now).consecutive
-        if consecutive >= HARD_LOCK_AT:
+        if hard and consecutive >= HARD_LOCK_AT:
             self.store.lock(uow, key, now + _FOREVER, permanent=True)
         elif consecutive >= LOCK_FROM:
             self.store.lock(uow, key, now + LOCK_FOR, permanent=False)

@@ -22,6 +22,9 @@ class ClientInfo:
 
     ip: str = field(repr=False)
     user_agent: str = field(repr=False, default="")
+    # The device cookie a past successful sign-in left in this browser (accounts.security
+    # ``device_proof``): it lets the owner past the account-wide sign-in throttle.
+    device: str = field(repr=False, default="")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from amanat.accounts.useragent import ClientInfo
@@ -13,7 +13,24 @@ def client_info(request: Request) -> ClientInfo:
     """The network address and user-agent of this request (the raw string is parsed and
     dropped by the sessions service)."""
     host = request.client.host if request.client is not None else ""
-    return ClientInfo(ip=host, user_agent=request.headers.get("user-agent", "")[:512])
+    device = request.cookies.get(device_cookie_name(runtime_of(request)), "")[:128]
+    return ClientInfo(
+        ip=host, user_agent=request.headers.get("user-agent", "")[:512], device=device
+    )
+
+
+def device_cookie_name(runtime: Runtime) -> str:
+    return "__Host-amanat_device" if runtime.settings.secure_cookies else "amanat_device"
+
+
+def set_device_cookie(response: Response, runtime: Runtime, proof: str | None) -> None:
+    """Remember this browser for a year after a successful sign-in (Secure, HttpOnly,
+    host-only): the owner signs in from it even while the account is throttled."""
+    if proof:
+        response.set_cookie(
+            device_cookie_name(runtime), proof, max_age=365 * 24 * 3600,
+            secure=runtime.settings.secure_cookies, httponly=True, samesite="lax", path="/",
+        )  # fmt: skip
 
 
 def runtime_of(request: Request) -> Runtime:

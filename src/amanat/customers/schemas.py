@@ -73,6 +73,10 @@ class ProfileOut(BaseModel):
     address: Address
     company: str | None
     ntn: str | None
+    phone_verification: Literal["sent"] | None = Field(
+        None,
+        description='"sent": a code went by SMS to the new number; the phone changes once it is confirmed',
+    )
 
 
 class ProfileUpdateIn(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
-from amanat.core.errors import NotFound
+from amanat.core.errors import Conflict, NotFound
 from amanat.customers.masking import mask_cnic, mask_phone
 from amanat.customers.models import Customer
 from amanat.customers.schemas import Address, ProfileOut, ProfileUpdateIn, ValidDetails
@@ -68,15 +68,28 @@ def get_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     return customer
 
 
-def any_taken(uow: UnitOfWork, runtime: Runtime, details: ValidDetails) -> bool:
-    """True when the e-mail, phone or CNIC already belongs to an account (which is not said)."""
+def holders(uow: UnitOfWork, runtime: Runtime, details: ValidDetails) -> dict[str, set[str]]:
+    """Which accounts already hold the e-mail, phone or CNIC: customer id -> the
+    categories it holds. For the sign-up service, which tells each holder and never the
+    caller."""
     guard = runtime.guard
-    clause = or_(
-        Customer.email_bidx == guard.blind_index("contact.email", details.email),
-        Customer.phone_bidx == guard.blind_index("contact.phone", details.phone),
-        Customer.cnic_bidx == guard.blind_index("identity.cnic", details.cnic),
-    )
-    return uow.session.scalar(select(Customer.id).where(clause).limit(1)) is not None
+    indexes = {
+        "contact.email": (Customer.email_bidx, guard.blind_index("contact.email", details.email)),
+        "contact.phone": (Customer.phone_bidx, guard.blind_index("contact.phone", details.phone)),
+        "identity.cnic": (Customer.cnic_bidx, guard.blind_index("identity.cnic", details.cnic)),
+    }
+    rows = uow.session.execute(
+        select(Customer.id, Customer.email_bidx, Customer.phone_bidx, Customer.cnic_bidx).where(
+            or_(*(column == value for column, value in indexes.values()))
+        )
+    ).all()
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        held = dict(zip(indexes, (row.email_bidx, row.phone_bidx, row.cnic_bidx), strict=True))
+        found[row.id] = {
+            category for category, (_, value) in indexes.items() if held[category] == value
+        }
+    return found
 
 
 def create_customer(
@@ -180,7 +193,8 @@ def update_profile(
 
     Callers: the customer. Records customer.updated naming the categories changed (not
     the values). Raises Invalid with per-field messages; nothing changes when any fails.
-    A phone already used by another account is refused without saying whose.
+    A new phone is only checked here: it is set by ``set_phone`` once the customer
+    confirms a code sent to it (accounts.phone), so this answer reveals no other account.
     """
     customer = get_customer(uow, customer_id)
     errors: dict[str, str] = {}
@@ -188,8 +202,7 @@ def update_profile(
     if update.name is not None:
         changes["name_ct"] = ("identity.name", check_name(update.name, "name", errors), "")
     if update.phone is not None:
-        phone = normalised("phone", update.phone, normalise_phone, errors)
-        changes["phone_ct"] = ("contact.phone", phone, "phone_bidx")
+        normalised("phone", update.phone, normalise_phone, errors)
     if update.address is not None:
         address = check_address(update.address, errors)
         changes["address_ct"] = ("contact.address", address.model_dump_json(), "")
@@ -200,12 +213,6 @@ def update_profile(
         if update.ntn is not None:
             changes["ntn_ct"] = ("identity.ntn", check_ntn(update.ntn, errors), "")
     raise_if_any(errors)
-    if "phone_ct" in changes:
-        bidx = runtime.guard.blind_index("contact.phone", changes["phone_ct"][1])
-        holder = uow.session.scalar(select(Customer.id).where(Customer.phone_bidx == bidx))
-        if holder is not None and holder != customer_id:
-            raise_if_any({"phone": "This phone number cannot be used; enter another one."})
-        customer.phone_bidx = bidx
     categories = frozenset(category for category, _, _ in changes.values())
     if categories:
         access = runtime.guard.open(uow, actor, customer_id, "self", writes=categories)
@@ -217,6 +224,35 @@ def update_profile(
             purpose="self", categories=categories,
         )  # fmt: skip
     return read_profile(uow, runtime, actor, customer_id)
+
+
+PHONE_HELD = (
+    "This number is on another account, so it cannot be added to this one; if both "
+    "accounts are yours, contact support."
+)
+
+
+def set_phone(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str, phone: str
+) -> None:
+    """Replace the phone (E.164) with a number whose holder confirmed a code sent to it.
+
+    Callers: accounts.phone only. Records customer.updated (contact.phone). Raises
+    Conflict (PHONE_HELD, naming no account) when another account holds the number.
+    """
+    customer = get_customer(uow, customer_id)
+    bidx = runtime.guard.blind_index("contact.phone", phone)
+    holder = uow.session.scalar(select(Customer.id).where(Customer.phone_bidx == bidx))
+    if holder is not None and holder != customer_id:
+        raise Conflict(PHONE_HELD)
+    access = runtime.guard.open(uow, actor, customer_id, "self", writes={"contact.phone"})
+    customer.phone_ct = access.write(T, "phone_ct", customer_id, "contact.phone", phone)
+    customer.phone_bidx = bidx
+    uow.session.flush()
+    audit.record(
+        uow, runtime.clock, Event.CUSTOMER_UPDATED, actor, customer_id=customer_id,
+        purpose="self", categories={"contact.phone"},
+    )  # fmt: skip
 
 
 def set_email(

@@ -9,6 +9,7 @@ never repeats the value (it may be personal data and error messages end up in lo
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -16,16 +17,30 @@ from email_validator import EmailNotValidError, validate_email
 _CNIC_DASHED = re.compile(r"[0-9]{5}-[0-9]{7}-[0-9]")
 _CNIC_BARE = re.compile(r"[0-9]{13}")
 _MAX_INPUT = 320  # RFC 5321's limit for an address; nothing we normalise is longer
+# Scripts that one language writes together count as one (Japanese, Korean, Chinese).
+_SCRIPT_FAMILIES = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK", "CJK": "CJK"}
+# Letters of other scripts that look like Latin ones; a local part made only of these
+# (say "рор", all Cyrillic) reads as a Latin name it is not.
+_LATIN_LOOKALIKES = frozenset("аеорсухіјѕԁһӏԛԝкοαειυνκρχ")
+MIXED_SCRIPTS = (
+    "Write the part before the @ in one alphabet, without letters that only look Latin "
+    "(such as a Cyrillic а among Latin letters): such an address can pass for someone else's."
+)
 
 
 def normalise_email(text: str) -> str:
-    """The address checked for syntax (no DNS lookup) and case-folded as a whole.
+    """The address checked for syntax (no DNS lookup), in one spelling: Unicode NFKC
+    (full-width and compatibility letters become the plain ones), the local part
+    case-folded, the domain in its lower-case IDNA (``xn--``) form.
 
     Case-folding the local part too is a choice: RFC 5321 lets a server treat it as
     case-sensitive, but no mail provider our customers use does, and two accounts that
-    differ only in case would be a support and security hazard.
+    differ only in case would be a support and security hazard. For the same reason a
+    local part that mixes scripts (``раul``: Cyrillic "р" and "а" among Latin letters),
+    or that is made only of non-Latin letters that look Latin, is refused: it would be a
+    separate account that reads like someone else's.
     """
-    candidate = text.strip()
+    candidate = unicodedata.normalize("NFKC", text).strip()
     if not candidate:
         raise ValueError("Enter an e-mail address, like name@example.pk.")
     if len(candidate) > _MAX_INPUT:
@@ -37,7 +52,28 @@ def normalise_email(text: str) -> str:
             "Enter a valid e-mail address, like name@example.pk (one @, a domain with a dot, "
             "no spaces)."
         ) from exc
-    return checked.normalized.casefold()
+    local = unicodedata.normalize("NFKC", checked.local_part.casefold())
+    if _looks_like_another_script(local):
+        raise ValueError(MIXED_SCRIPTS)
+    domain = (checked.ascii_domain or checked.domain).casefold()
+    return f"{local}@{domain}"
+
+
+def _script(char: str) -> str | None:
+    """The script of a letter (the first word of its Unicode name), None for anything
+    else: digits, dots and marks go with any script."""
+    if not unicodedata.category(char).startswith("L"):
+        return None
+    word = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    return _SCRIPT_FAMILIES.get(word, word)
+
+
+def _looks_like_another_script(local: str) -> bool:
+    scripts = {script for char in local if (script := _script(char)) is not None}
+    if len(scripts) > 1:
+        return True
+    letters = [char for char in local if _script(char) is not None]
+    return scripts != {"LATIN"} and bool(letters) and all(c in _LATIN_LOOKALIKES for c in letters)
 
 
 def normalise_phone(text: str, region: str = "PK") -> str:
