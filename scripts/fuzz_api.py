@@ -3,7 +3,10 @@
 Starts `amanat demo` (init + synthetic demo data + HTTPS serve) on a free loopback port
 in a fresh data directory, signs in as the demo customer so that authenticated operations
 are exercised past their 401, and runs Schemathesis over /api/openapi.json with a bounded
-number of examples per operation. Fails on any 5xx, or any response that breaks the
+number of examples per operation. Then it adds a staff member (support agent, the role
+with the most purposes), enrols and signs them in with a TOTP code through the real
+pages, and fuzzes the staff operations again with their session and purpose header; a
+403 where their role or purpose does not fit is a correct answer, a 5xx is not. Fails on any 5xx, or any response that breaks the
 published schema (status code, content type, body). Every endpoint added to the app is
 covered without further work; the TLS certificate the installation made is verified.
 
@@ -13,7 +16,9 @@ covered without further work; the TLS certificate the installation made is verif
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -105,6 +110,96 @@ def demo_credential(base: str, cert: Path, paths: dict[str, object]) -> dict[str
         return {"Cookie": cookie} if cookie else {}
 
 
+# The staff role with the most purposes in the default policy, so that the most staff
+# operations get past the guard; a 403 from one it does not hold is a correct answer.
+STAFF_ROLE = "support_agent"
+STAFF_PURPOSE = "support"
+# Staff operations: their paths, fuzzed a second time signed in as staff.
+STAFF_PATHS = r"^/api/v1/(support/|billing/|customers|outbox|staff|console|access)"
+
+
+def _form_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def staff_credential(base: str, cert: Path, env: dict[str, str]) -> dict[str, str]:
+    """Headers of a signed-in, trained staff member, made through the real CLI and routes:
+    `amanat staff add`, the enrolment page (password and a TOTP code computed from the
+    secret it shows), `amanat staff train`, then /staff/login and /staff/login/mfa."""
+    import pyotp
+
+    email = f"fuzz.staff.{secrets.token_hex(4)}@example.com"
+    password = "Fuzz-" + secrets.token_urlsafe(18)
+    amanat = str(BIN / "amanat")
+    added = subprocess.run(
+        [amanat, "staff", "add", email, "--role", STAFF_ROLE],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    link = re.search(r"/staff/enrol/([A-Za-z0-9_-]+)", added.stdout)
+    if added.returncode or link is None:
+        print(f"fuzz: `amanat staff add` failed: {added.stderr[-500:]}", file=sys.stderr)
+        return {}
+    trained = subprocess.run(
+        [amanat, "staff", "train", email, "--completed", time.strftime("%Y-%m-%d")],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if trained.returncode:
+        print(f"fuzz: `amanat staff train` failed: {trained.stderr[-500:]}", file=sys.stderr)
+    with httpx.Client(base_url=base, verify=str(cert), timeout=30) as client:
+        enrol_path = f"/staff/enrol/{link.group(1)}"
+        page = client.get(enrol_path).text
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+        if secret is None:
+            print("fuzz: the enrolment page shows no TOTP key", file=sys.stderr)
+            return {}
+        totp = pyotp.TOTP(secret.group(1))
+        enrolled = client.post(enrol_path, data={
+            "csrf_token": _form_token(page), "password": password, "code": totp.now(),
+        })  # fmt: skip
+        if enrolled.status_code != 200:
+            print(f"fuzz: staff enrolment refused ({enrolled.status_code})", file=sys.stderr)
+            return {}
+        page = client.get("/staff/login").text
+        client.post("/staff/login", data={
+            "csrf_token": _form_token(page), "email": email, "password": password,
+        })  # fmt: skip
+        page = client.get("/staff/login/mfa").text
+        # The next time step's code: the enrolment used this one, and a code is single-use.
+        code = totp.at(time.time() + totp.interval)
+        client.post("/staff/login/mfa", data={"csrf_token": _form_token(page), "code": code})
+        queue = client.get("/api/v1/support/queue")
+        if queue.status_code != 200:
+            print(f"fuzz: staff sign-in did not work ({queue.status_code})", file=sys.stderr)
+            return {}
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    return {"Cookie": cookie, "Origin": base, "X-Access-Purpose": STAFF_PURPOSE}
+
+
+def schemathesis_run(
+    base: str, cert: Path, env: dict[str, str], examples: int, headers: dict[str, str],
+    extra: list[str],
+) -> int:  # fmt: skip
+    command = [
+        str(BIN / "schemathesis"),
+        "run",
+        f"{base}/api/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(examples),
+        "--tls-verify",
+        str(cert),
+        "--workers",
+        "1",
+        "--no-color",
+        *extra,
+    ]
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -155,25 +250,21 @@ def main() -> int:
                 f"{'as the demo customer' if headers else 'unauthenticated'}",
                 flush=True,
             )
-            command = [
-                str(BIN / "schemathesis"),
-                "run",
-                f"{base}/api/openapi.json",
-                "--checks",
-                CHECKS,
-                "--max-examples",
-                str(args.max_examples),
-                "--tls-verify",
-                str(cert),
-                "--workers",
-                "1",
-                "--no-color",
-            ]
-            for name, value in headers.items():
-                command += ["--header", f"{name}: {value}"]
-            result = subprocess.run(command, env=env, check=False)
+            result = schemathesis_run(base, cert, env, args.max_examples, headers, [])
+            staff = staff_credential(base, cert, env)
+            if not staff:
+                print(
+                    "fuzz: no signed-in staff member; staff operations not fuzzed", file=sys.stderr
+                )
+                return 1
+            print("fuzz: staff operations again, signed in as a staff member", flush=True)
+            staff_result = schemathesis_run(
+                base, cert, env, args.max_examples, staff,
+                ["--include-path-regex", STAFF_PATHS],
+            )  # fmt: skip
+            result = result or staff_result
             print(f"fuzz: finished in {time.monotonic() - started:.0f} s", flush=True)
-            return result.returncode
+            return result
         finally:
             for process in (psp, server):
                 if process is not None:

@@ -57,6 +57,39 @@ PUBLISHED_TEST_NUMBERS: dict[str, tuple[str, ...]] = {
         "6250941006528599",
         "6205500000000000004",  # 19 digits
     ),
+    # The schemes beyond the big seven, with the test numbers their networks, acquirers
+    # and the public detectors' test suites use (UATP, Dankort, Diners, Maestro).
+    "uatp": ("122000000000003",),
+    "dankort": ("5019717010103742",),
+    "diners": ("30569309025904", "38520000023237", "36006666333344"),
+    "maestro": (
+        "6759649826438453",
+        "6304000000000000",
+        "6799990100000000019",  # 19 digits
+        "5000550000000029",
+        "6771798021000008",
+    ),
+    "discover-more": ("6011000400000000",),
+    "jcb-more": ("3528000700000000",),
+    "visa-more": ("4917300800000000", "4484070000000000", "4026000000000002"),
+}
+
+# Schemes whose networks publish no test number: a number in the scheme's issuer range
+# (ISO/IEC 7812) made Luhn-valid here, so synthetic by construction.
+SCHEME_RANGE_NUMBERS: dict[str, tuple[str, ...]] = {
+    "mir": ("2200000000000004", "2204123456789015"),
+    "paypak": ("2205000000000009", "2205123412341231"),
+    "rupay": ("6070000000000002", "8100000000000002", "5081000000000001"),
+    "verve": ("5061000000000005", "6500020000000000", "5078651234567895"),
+    "troy": ("9792000000000003",),
+    "interpayment": ("6360000000000001",),
+    "instapayment": ("6370000000000009",),
+    "napas": ("9704000000000000",),
+    "uzcard": ("8600000000000007",),
+    "humo": ("9860000000000000",),
+    "gpn": ("1946000000000005",),
+    "china-t-union": ("3100000000000000005",),
+    "maestro-12": ("500000000009", "600000000007", "679900000002"),
 }
 
 BRAND_OF_GROUP = {
@@ -67,6 +100,26 @@ BRAND_OF_GROUP = {
     "discover": "discover",
     "jcb": "jcb",
     "unionpay": "unionpay",
+    "uatp": "uatp",
+    "dankort": "dankort",
+    "diners": "diners",
+    "maestro": "maestro",
+    "discover-more": "discover",
+    "jcb-more": "jcb",
+    "visa-more": "visa",
+    "mir": "mir",
+    "paypak": "paypak",
+    "rupay": "rupay",
+    "verve": "verve",
+    "troy": "troy",
+    "interpayment": "interpayment",
+    "instapayment": "instapayment",
+    "napas": "napas",
+    "uzcard": "uzcard",
+    "humo": "humo",
+    "gpn": "gpn",
+    "china-t-union": "china-t-union",
+    "maestro-12": "maestro",
 }
 
 
@@ -135,9 +188,9 @@ SURROUNDINGS: tuple[tuple[str, str], ...] = (
 
 
 def card_corpus() -> list[Spelling]:
-    """Every published test number in every spelling and every surrounding."""
+    """Every test number of every scheme in every spelling and every surrounding."""
     corpus = []
-    for group_name, numbers in PUBLISHED_TEST_NUMBERS.items():
+    for group_name, numbers in (PUBLISHED_TEST_NUMBERS | SCHEME_RANGE_NUMBERS).items():
         for number in numbers:
             for how, written in spellings(number):
                 for where, template in SURROUNDINGS:
@@ -207,6 +260,15 @@ NEAR_MISSES: tuple[str, ...] = (
     "NTN 1234567-8",
     "Tracking number 1Z999AA10123456784",
     "Meter readings 4111 1111 111 11 1111",
+    # Twelve digits inside a longer run of numbers: a phone number and a reference, even
+    # where the twelve pass the Luhn check in Maestro's range (600000000007).
+    "+92-300-600000000007",
+    "0300 6000 0000 0007 1234",
+    "ref 2024 6000 0000 0007",
+    "Ticket 6000-0000-0007-55 reopened",
+    # Numbers starting with 7 (petroleum, no payment card) or 0.
+    "7000000000000000000",
+    "0000000000000000",
 )
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from amanat.access.actor import Actor
 from amanat.audit import service as audit
@@ -87,12 +88,14 @@ def test_a_batch_rolled_back_inside_refuses_to_go_on(runtime: Runtime) -> None:
 
 def test_writers_outside_a_batch_queue_behind_it(runtime: Runtime) -> None:
     """A batch holds the chain lock from its start: others append after it, linearly."""
-    started, release = threading.Event(), threading.Event()
+    started, queued = threading.Event(), threading.Event()
     errors: list[BaseException] = []
+    # The statement that takes the chain lock: SQLite's write lock, PostgreSQL's advisory.
+    lock_statement = "BEGIN IMMEDIATE" if runtime.engine.dialect.name == "sqlite" else "pg_advisory"
 
     def single() -> None:
         try:
-            started.wait(10)
+            started.wait(30)
             with runtime.uow() as uow:
                 _record(runtime, uow, 100)
                 uow.commit()
@@ -100,16 +103,41 @@ def test_writers_outside_a_batch_queue_behind_it(runtime: Runtime) -> None:
             errors.append(exc)
 
     other = threading.Thread(target=single)
-    other.start()
-    with runtime.uow() as uow:
-        with audit.batch(uow):
-            started.set()
-            for n in range(1, 4):
-                _record(runtime, uow, n)
-            release.wait(0.3)  # give the other writer time to queue on the lock
-        uow.commit()
-    other.join()
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.current_thread() is other and lock_statement in statement:
+            queued.set()
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        other.start()
+        with runtime.uow() as uow:
+            with audit.batch(uow):
+                for n in range(1, 4):
+                    _record(runtime, uow, n)
+                started.set()
+                # Contention for certain: the other writer asks for the chain lock while
+                # this batch holds it, so it can only wait.
+                assert queued.wait(30), "the other writer never asked for the chain lock"
+                if runtime.engine.dialect.name == "postgresql":
+                    assert _someone_waits_for_an_advisory_lock(runtime)
+            uow.commit()
+        other.join()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
     assert errors == []
     assert _seqs(runtime, "audit_events") == [1, 2, 3, 4]
     report = verify_chain(runtime.engine, AuditSigner(runtime.vault).verify)
     assert report.intact, report
+
+
+def _someone_waits_for_an_advisory_lock(runtime: Runtime) -> bool:
+    """Polls pg_locks (from a connection of its own) until a backend waits for an advisory
+    lock; False if none does within half a minute."""
+    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    for _ in range(300):
+        with runtime.engine.connect() as conn:
+            if conn.execute(query).scalar():
+                return True
+        threading.Event().wait(0.1)
+    return False

@@ -188,3 +188,53 @@ def test_bad_mail_is_refused_during_the_smtp_conversation(runtime: Any, smtp: in
         assert len(uow.session.scalars(select(Ticket)).all()) == 2
         counts = uow.session.scalars(select(TicketMessage.cards_redacted)).all()
     assert sorted(counts) == [0, 1]
+
+
+def _stored_attachments(runtime: Any) -> dict[str, bytes]:
+    """Every stored attachment, decrypted: {file name: content}."""
+    import base64
+
+    stored = {}
+    with runtime.uow() as uow:
+        for a in uow.session.scalars(select(TicketAttachment)):
+            name = runtime.vault.decrypt(
+                a.customer_id, "support_attachments", "filename_ct", a.id, a.filename_ct
+            )
+            content = runtime.vault.decrypt(
+                a.customer_id, "support_attachments", "content_ct", a.id, a.content_ct
+            )
+            stored[name] = base64.b64decode(content)
+    return stored
+
+
+def test_card_numbers_in_attachment_texts_and_file_names_are_masked_before_storing(
+    runtime: Any, smtp: int
+) -> None:
+    message = _mail("files.2@example.com", "Statement", "See attached")
+    message.add_attachment(
+        "Visa 4111 1111 1111 1111 CVV 123\nMir 2200 0000 0000 0004\nPayPak 2205000000000009",
+        subtype="plain", filename="notes.txt",
+    )  # fmt: skip
+    # UTF-16 puts a NUL between the digits: read in its declared charset, it is still a card.
+    message.add_attachment("Amex 3782 822463 10005".encode("utf-16"), maintype="text",
+                           subtype="plain", params={"charset": "utf-16"},
+                           filename="wide.txt")  # fmt: skip
+    message.add_attachment(b"\x89PNG\r\n\x1a\n" + b"0" * 100, maintype="image",
+                           subtype="png", filename="card_5555_5555_5555_4444.png")  # fmt: skip
+    message.add_attachment(b"plain", maintype="text", subtype="plain",
+                           filename="6011 1111 1111 1117.txt")  # fmt: skip
+    message.add_attachment(b"MZ", maintype="application", subtype="x-msdownload",
+                           filename="4242424242424242.exe")  # fmt: skip
+    _send(smtp, message)
+
+    stored = _stored_attachments(runtime)
+    assert sorted(stored) == [
+        "**** **** **** 1117.txt", "card_****_****_****_4444.png", "notes.txt", "wide.txt",
+    ]  # fmt: skip
+    assert stored["notes.txt"].decode().splitlines() == [
+        "Visa **** **** **** 1111 CVV ***", "Mir **** **** **** 0004", "PayPak ************0009",
+    ]  # fmt: skip
+    assert stored["wide.txt"].decode().strip() == "Amex **** ****** *0005"
+    (answer,) = _answers(runtime, "support_received")
+    assert "************4242.exe: files of type application/x-msdownload" in answer.body
+    assert "4242424242424242" not in answer.body

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from amanat.runtime import Runtime
+from amanat.config import Settings
+from amanat.install import initialise
+from amanat.runtime import Runtime, build_runtime
 from amanat.vault.api import FieldTampered, KeyDestroyed, UnknownKey
 from amanat.vault.cipher import Vault
 from amanat.vault.models import ErasureLedger
@@ -151,3 +155,24 @@ def test_token_hashes_are_keyed_and_verify_in_constant_time(runtime: Runtime) ->
     assert token not in stored and len(stored) == 64
     assert vault.verify_token(token, stored)
     assert not vault.verify_token(token + "x", stored)
+
+
+def test_a_token_hash_depends_on_the_installation_key(runtime: Runtime, tmp_path: Path) -> None:
+    # Same key store, another process: the same hash, so stored tokens keep verifying.
+    token = "recovery-code-1234"
+    stored = runtime.vault.hash_token(token)
+    same_keys = Vault.from_settings(runtime.settings, runtime.clock)
+    try:
+        assert same_keys.hash_token(token) == stored
+    finally:
+        same_keys.close()
+    # Another installation, with keys of its own: another hash, so a copy of the database
+    # alone cannot test guesses of short tokens (an unkeyed hash would be the same here).
+    other = build_runtime(Settings(environment="test", data_dir=tmp_path / "other"))
+    try:
+        initialise(other)
+        assert other.vault.hash_token(token) != stored
+        assert not other.vault.verify_token(token, stored)
+        assert other.vault.hash_token(token) == other.vault.hash_token(token)
+    finally:
+        other.close()

@@ -21,7 +21,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses
 
@@ -37,7 +37,7 @@ from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.support import service as tickets
 from amanat.support.models import Ticket, TicketAttachment
-from amanat.support.redaction import CARD_WARNING, Redaction, redact
+from amanat.support.redaction import CARD_WARNING, MASK, Redaction, redact
 from amanat.vault.normalise import normalise_email
 
 MAX_MAIL_BYTES = 5 * 1024 * 1024
@@ -222,7 +222,8 @@ def _attachments(
     refused: list[str] = []
     stored = 0
     for part in message.iter_attachments():
-        name = " ".join(str(part.get_filename() or "attachment").split())[:120]
+        # Masked at once: the name is stored, and a refused one is quoted in the answer.
+        name = _redact_file_name(" ".join(str(part.get_filename() or "attachment").split())[:120])
         kind = part.get_content_type()
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
@@ -236,15 +237,14 @@ def _attachments(
             refused.append(f"{name}: at most {MAX_ATTACHMENTS} files per message")
             continue
         if kind == "text/plain":
-            text = redact(data.decode("utf-8", "replace")).text
-            data = text.encode()
+            data = redact(_attachment_text(part, data)).text.encode()
         attachment = TicketAttachment(
             id=new_id(), message_id=message_id, customer_id=owner, content_type=kind,
             size=len(data),
         )  # fmt: skip
         table = "support_attachments"
         attachment.filename_ct = access.write(
-            table, "filename_ct", attachment.id, "support.message", redact(name).text
+            table, "filename_ct", attachment.id, "support.message", name
         )
         attachment.content_ct = access.write(
             table, "content_ct", attachment.id, "support.message", base64.b64encode(data).decode()
@@ -253,6 +253,33 @@ def _attachments(
         stored += 1
     uow.session.flush()
     return refused
+
+
+def _attachment_text(part: MIMEPart, data: bytes) -> str:
+    """A text attachment as text, in its declared charset; UTF-8 when that fails.
+
+    Digits spaced out by NUL characters (UTF-16 sent as something else) would hide a
+    card number from the detector, so NULs are dropped: they carry nothing readable.
+    """
+    try:
+        content = part.get_content()
+        text = content if isinstance(content, str) else data.decode("utf-8", "replace")
+    except (LookupError, UnicodeError, ValueError):
+        text = data.decode("utf-8", "replace")
+    return text.replace("\x00", "")
+
+
+def _redact_file_name(name: str) -> str:
+    """The file name with card numbers masked, ``4111_1111_1111_1111.txt`` included.
+
+    File names separate groups with underscores, which prose does not; the detector
+    reads them as spaces here, and the mask (which keeps the length) is laid back over
+    the name as written.
+    """
+    probe = redact(name.replace("_", " "))
+    if not probe.redacted:
+        return name
+    return "".join(m if m == MASK else ch for ch, m in zip(name, probe.text, strict=True))
 
 
 def _answer(uow: UnitOfWork, runtime: Runtime, owner: str, sender: str, receipt: Receipt) -> None:

@@ -6,16 +6,20 @@ internal notes) passes its text through :func:`redact` first.
 
 What counts as a card number:
 
-- 13 to 19 digits, written together or in groups separated by spaces, dashes, dots or
+- 12 to 19 digits, written together or in groups separated by spaces, dashes, dots or
   line breaks (a line break may split a group anywhere, as mail clients wrap lines);
-- a prefix and a length of a known brand (Visa, Mastercard 2- and 5-series, American
-  Express, Discover, JCB, UnionPay, Diners Club, Maestro, Mir);
+- a prefix and a length that a payment scheme issues under ISO/IEC 7812 (see
+  :data:`BRANDS`: the international networks, Maestro's whole 50 and 56-69 ranges, the
+  national schemes such as RuPay, Mir, Verve, Troy, PayPak, Dankort, and UATP);
 - a valid Luhn check digit;
 - a first written group of at least four digits, then groups of at least three (the
   last one excepted). Card numbers are printed and read out in groups of four (or 4-6-5,
   4-6-4); dates (``30-12-2024``), phone numbers (``+92 300 1234567``), Pakistani CNICs
   in their 5-7-1 grouping (``35202-1234567-1``) and lists of short numbers are not, so
-  they survive even when their digits happen to pass the Luhn check.
+  they survive even when their digits happen to pass the Luhn check;
+- a twelve-digit number (only Maestro issues them) only when it stands alone, written
+  together or 4-4-4: twelve digits inside a longer run of numbers are far more often
+  part of a phone number or a reference than a card.
 
 A security code written near a card number (``CVV 123``, ``security code: 1234``) is
 masked too. The mask keeps the text's length and layout and at most the last four
@@ -34,7 +38,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 MASK = "*"
-MIN_DIGITS = 13
+MIN_DIGITS = 12
+# Fewer digits than this make a card only when they stand alone (see _alone).
+MIN_DIGITS_IN_A_RUN = 13
 MAX_DIGITS = 19
 # How far from a card number (in characters) a security code is still "near" it.
 SECURITY_CODE_WINDOW = 80
@@ -48,17 +54,22 @@ _LINE_BREAK = rf"[{_SEPARATOR_CHARS}]{{0,3}}\r?\n[ \t>]{{0,6}}"
 # keyboards), Devanagari and full-width. Listed as ranges rather than \d because the
 # engine tests ranges far faster than the Unicode digit category.
 _DIGIT = "0-9\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19"
-# Brands start with 2, 3, 4, 5 or 6, in any of those scripts.
-_BRAND_START = "2-6\u0662-\u0666\u06f2-\u06f6\u0968-\u096c\uff12-\uff16"
+# Payment schemes start with 1 (UATP), 2 to 6, 8 (RuPay, UzCard) or 9 (Troy, Napas, Humo)
+# in any of those scripts; 0 and 7 (petroleum) issue no payment cards.
+_BRAND_FIRST_DIGITS = frozenset("12345689")
+_SCRIPT_ZEROS = (0x30, 0x660, 0x6F0, 0x966, 0xFF10)
+_BRAND_START = "".join(
+    chr(zero + int(d)) for zero in _SCRIPT_ZEROS for d in sorted(_BRAND_FIRST_DIGITS)
+)
 # One more digit of the same written group (a line break may come before it).
 _NEXT = rf"(?:(?:{_LINE_BREAK})?[{_DIGIT}])"
 # The rest of a CNIC in its 5-7-1 grouping, after its first digit.
 _CNIC_REST = rf"[{_DIGIT}]{{4}}{_SEPARATOR}[{_DIGIT}]{{7}}{_SEPARATOR}[{_DIGIT}](?![{_DIGIT}])"
 # A run written like a card number: a brand's first digit that follows no digit and does
-# not begin a CNIC, with at least 13 digit or separator characters from there; a first
+# not begin a CNIC, with at least 12 digit or separator characters from there; a first
 # group of four digits or more, middle groups of three or more, and a last group of any
 # length. The pattern begins with a plain character class, so the engine skips prose
-# quickly and tries a match only at such digits. Python then checks each stretch of 13
+# quickly and tries a match only at such digits. Python then checks each stretch of 12
 # to 19 digits in the run for a brand, the written grouping and the Luhn digit.
 _CANDIDATE = re.compile(
     rf"[{_BRAND_START}](?<![{_DIGIT}].)(?=[{_DIGIT}{_SEPARATOR_CHARS}\r\n>]{{{MIN_DIGITS - 1}}})"
@@ -66,7 +77,8 @@ _CANDIDATE = re.compile(
     rf"{_NEXT}{{3,}}(?:{_SEPARATOR}[{_DIGIT}]{_NEXT}{{2,}})*(?:{_SEPARATOR}[{_DIGIT}]{_NEXT}*)?"
 )
 _DIGITS = re.compile(rf"[{_DIGIT}]+")
-_BRAND_FIRST_DIGITS = frozenset("23456")
+_DIGIT_BEFORE = re.compile(rf"[{_DIGIT}][{_SEPARATOR_CHARS}\r\n>]{{0,6}}\Z")
+_DIGIT_AFTER = re.compile(rf"[{_SEPARATOR_CHARS}\r\n>]{{0,6}}[{_DIGIT}]")
 _SECURITY_CODE = re.compile(
     r"(?i)\b(?:cvv2?|cvc2?|cvn2?|cvd|cid|csc|cav2|"
     r"(?:card\s+)?security\s+(?:code|number|no\.?)|card\s+code|"
@@ -109,42 +121,66 @@ def luhn_valid(digits: str) -> bool:
 
 _ANY = range(MIN_DIGITS, MAX_DIGITS + 1)
 _LONG = range(16, MAX_DIGITS + 1)
-# (brand, how many leading digits, lowest prefix, highest prefix, lengths it issues).
-# Ranges do not overlap, so the first one matching the prefix decides.
+_DINERS = range(14, MAX_DIGITS + 1)
+_SWITCH = (16, 18, 19)
+# (brand, how many leading digits, lowest prefix, highest prefix, lengths it issues):
+# the issuer ranges of ISO/IEC 7812 that payment cards carry, active schemes only. A
+# narrower range is tried before a wider one that holds it (Discover's 6011 before
+# Maestro's 60), and a number whose length the narrower scheme does not issue falls
+# through to the wider one (a 12-digit 6011... is a Maestro number).
 BRANDS: tuple[tuple[str, int, int, int, Iterable[int]], ...] = (
-    ("visa", 1, 4, 4, (13, 16, 19)),
-    ("mastercard", 2, 51, 55, (16,)),
-    ("mastercard", 4, 2221, 2720, (16,)),
+    ("uatp", 1, 1, 1, (15,)),
+    ("gpn", 4, 1946, 1946, _SWITCH),
     ("mir", 4, 2200, 2204, _LONG),
+    ("paypak", 4, 2205, 2205, (16,)),
+    ("mastercard", 4, 2221, 2720, (16,)),
+    ("diners", 3, 300, 305, _DINERS),
+    ("diners", 4, 3095, 3095, _DINERS),
+    ("china-t-union", 2, 31, 31, (19,)),
     ("amex", 2, 34, 34, (15,)),
+    ("jcb", 4, 3528, 3589, _LONG),  # RuPay's 353 and 356 and LankaPay's 357111 lie inside
+    ("diners", 2, 36, 36, _DINERS),
     ("amex", 2, 37, 37, (15,)),
-    ("jcb", 4, 3528, 3589, _LONG),
-    ("diners", 2, 36, 36, range(14, MAX_DIGITS + 1)),
-    ("diners", 2, 38, 39, range(14, MAX_DIGITS + 1)),
-    ("diners", 3, 300, 305, range(14, MAX_DIGITS + 1)),
-    ("diners", 4, 3095, 3095, range(14, MAX_DIGITS + 1)),
+    ("diners", 2, 38, 39, _DINERS),
+    ("visa", 1, 4, 4, (13, 16, 19)),
+    ("verve", 6, 506099, 506198, _SWITCH),
+    ("verve", 6, 507865, 507964, _SWITCH),
+    ("dankort", 4, 5019, 5019, (16,)),
+    ("rupay", 3, 508, 508, (16,)),
+    ("maestro", 2, 50, 50, _ANY),
+    ("mastercard", 2, 51, 55, (16,)),
     ("discover", 4, 6011, 6011, _LONG),
-    ("discover", 3, 644, 649, _LONG),
-    ("discover", 2, 65, 65, _LONG),
+    ("rupay", 2, 60, 60, (16,)),
     ("unionpay", 2, 62, 62, _LONG),
-    ("maestro", 4, 5018, 5018, _ANY),
-    ("maestro", 4, 5020, 5020, _ANY),
-    ("maestro", 4, 5038, 5038, _ANY),
-    ("maestro", 4, 5893, 5893, _ANY),
-    ("maestro", 4, 6304, 6304, _ANY),
-    ("maestro", 4, 6759, 6759, _ANY),
-    ("maestro", 4, 6761, 6763, _ANY),
+    ("interpayment", 3, 636, 636, _LONG),
+    ("instapayment", 3, 637, 639, (16,)),
+    ("discover", 3, 644, 649, _LONG),
+    ("verve", 6, 650002, 650027, _SWITCH),
+    ("discover", 2, 65, 65, _LONG),  # Troy and RuPay issue in 65 too
+    ("maestro", 2, 56, 69, _ANY),  # Bankcard, UkrCard, Elo, Hipercard... and Maestro
+    ("rupay", 2, 81, 82, (16,)),
+    ("uzcard", 4, 8600, 8600, (16,)),
+    ("napas", 4, 9704, 9704, (16, 19)),
+    ("troy", 4, 9792, 9792, (16,)),
+    ("humo", 4, 9860, 9860, (16,)),
 )
+# Narrowest first, so that the first range holding a number's prefix and length decides.
 _BRANDS_BY_FIRST_DIGIT = {
-    first: tuple(b for b in BRANDS if str(b[2]).startswith(first)) for first in "0123456789"
+    first: tuple(
+        sorted(
+            (b for b in BRANDS if any(str(p).startswith(first) for p in range(b[2], b[3] + 1))),
+            key=lambda b: -b[1],
+        )
+    )
+    for first in "0123456789"
 }
 
 
 def brand_of(digits: str) -> str | None:
     """The card brand whose prefix and length fit these digits, or None."""
     for brand, width, low, high, lengths in _BRANDS_BY_FIRST_DIGIT[digits[0]]:
-        if low <= int(digits[:width]) <= high:
-            return brand if len(digits) in lengths else None
+        if low <= int(digits[:width]) <= high and len(digits) in lengths:
+            return brand
     return None
 
 
@@ -159,6 +195,17 @@ def _ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.digit(ch)) for ch in text)
 
 
+def _alone(text: str, start: int, end: int) -> bool:
+    """No other number written just before or after ``text[start:end]``."""
+    before = _DIGIT_BEFORE.search(text, max(0, start - 8), start)
+    return before is None and _DIGIT_AFTER.match(text, end, end + 8) is None
+
+
+def _short_card_written_alone(groups: list[int], alone: bool) -> bool:
+    """A twelve-digit number stands alone, written in fours (or together)."""
+    return alone and (len(groups) == 1 or all(length % 4 == 0 for length in groups))
+
+
 def _written_groups(pieces: list[Piece], i: int, j: int) -> list[int]:
     """Lengths of the groups as written, treating a line break as no separator at all."""
     lengths = [len(pieces[i][0])]
@@ -170,12 +217,16 @@ def _written_groups(pieces: list[Piece], i: int, j: int) -> list[int]:
     return lengths
 
 
-def _card_in(pieces: list[Piece], i: int, j: int, digits: str) -> str | None:
+def _card_in(pieces: list[Piece], i: int, j: int, digits: str, alone: bool) -> str | None:
     brand = brand_of(digits)
     if brand is None:
         return None
+    groups = _written_groups(pieces, i, j)
+    if len(digits) < MIN_DIGITS_IN_A_RUN:
+        whole = alone and i == 0 and j == len(pieces) - 1
+        if not _short_card_written_alone(groups, whole):
+            return None
     if j > i:
-        groups = _written_groups(pieces, i, j)
         # The first group has four digits or more and every other group but the last
         # three or more: rules out dates, phone numbers written 300 1234567, the 5-7-1
         # CNIC (its final group is one digit) and lists of short numbers.
@@ -183,14 +234,17 @@ def _card_in(pieces: list[Piece], i: int, j: int, digits: str) -> str | None:
             return None
         if len(groups) == 3 and groups[2] == 1 and groups[0] == 5 and groups[1] == 7:
             return None
+    if j + 1 < len(pieces) and pieces[j + 1][3] and groups[-1] < 4:
+        # The next line goes on with this group: a card ends only after a whole group.
+        return None
     return brand if luhn_valid(digits) else None
 
 
-def _cards_in_run(pieces: list[Piece]) -> list[CardFinding]:
+def _cards_in_run(pieces: list[Piece], alone: bool) -> list[CardFinding]:
     findings: list[CardFinding] = []
     i = 0
     while i < len(pieces):
-        # A card starts a written group with a brand digit, never just after a line
+        # A card starts a written group with a scheme's first digit, never just after a line
         # break, which joins what it splits.
         if pieces[i][0][0] not in _BRAND_FIRST_DIGITS or pieces[i][3]:
             i += 1
@@ -202,7 +256,7 @@ def _cards_in_run(pieces: list[Piece]) -> list[CardFinding]:
             if len(digits) > MAX_DIGITS:
                 break
             if len(digits) >= MIN_DIGITS:
-                brand = _card_in(pieces, i, j, digits)
+                brand = _card_in(pieces, i, j, digits, alone)
                 if brand is not None:
                     best = (j, brand, digits)
         if best is None:
@@ -214,9 +268,15 @@ def _cards_in_run(pieces: list[Piece]) -> list[CardFinding]:
     return findings
 
 
-def _whole_run(groups: list[str], total: int, start: int, end: int) -> CardFinding | None:
+def _whole_run(
+    groups: list[str], total: int, start: int, end: int, alone: bool
+) -> CardFinding | None:
     """The run as one card (groups as written, no line breaks), or None."""
     if total > MAX_DIGITS:
+        return None
+    if total < MIN_DIGITS_IN_A_RUN and not _short_card_written_alone(
+        [len(g) for g in groups], alone
+    ):
         return None
     digits = _ascii_digits("".join(groups))
     brand = brand_of(digits)
@@ -241,6 +301,8 @@ def find_cards(text: str) -> list[CardFinding]:
             # The common case: the digits written together.
             digits = _ascii_digits(run)
             brand = brand_of(digits) if end - start <= MAX_DIGITS else None
+            if end - start < MIN_DIGITS_IN_A_RUN and not _alone(text, start, end):
+                brand = None
             if brand is not None and luhn_valid(digits):
                 findings.append(CardFinding(start, end, brand, len(digits), digits[-4:]))
             continue
@@ -251,7 +313,7 @@ def find_cards(text: str) -> list[CardFinding]:
                 continue
             if total - min(len(groups[0]), len(groups[-1])) < MIN_DIGITS:
                 # Only the whole run is long enough to be a card: check it alone.
-                finding = _whole_run(groups, total, start, end)
+                finding = _whole_run(groups, total, start, end, _alone(text, start, end))
                 if finding is not None:
                     findings.append(finding)
                 continue
@@ -264,7 +326,7 @@ def find_cards(text: str) -> list[CardFinding]:
             )
             previous_end = d.end()
         if sum(len(piece[0]) for piece in pieces) >= MIN_DIGITS:
-            findings.extend(_cards_in_run(pieces))
+            findings.extend(_cards_in_run(pieces, _alone(text, start, end)))
     return findings
 
 
