@@ -31,7 +31,9 @@ CHECKPOINT_EVERY = 4
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"audit_checkpoint_every": CHECKPOINT_EVERY})
+    return settings.model_copy(
+        update={"audit": settings.audit.model_copy(update={"checkpoint_every": CHECKPOINT_EVERY})}
+    )
 
 
 def append(runtime: Runtime, count: int, *, customer_id: str = "c" * 32) -> None:
