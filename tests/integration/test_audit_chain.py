@@ -21,7 +21,7 @@ from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.export import export_lines
 from amanat.audit.verify import _parallel, load_checkpoints, verify_chain
-from amanat.config import Settings
+from amanat.config import AuditSettings, Settings
 from amanat.db import migrate
 from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
@@ -195,7 +195,7 @@ def _write_events(data_dir: str, database_url: str | None, count: int) -> None:
             environment="test",
             data_dir=data_dir,
             database_url=database_url,
-            audit_checkpoint_every=CHECKPOINT_EVERY,
+            audit=AuditSettings(checkpoint_every=CHECKPOINT_EVERY),
         )
     )
     try:

@@ -189,7 +189,9 @@ def test_a_batched_run_audits_every_invoice_on_an_intact_chain(settings: Setting
     from amanat.vault.signing import AuditSigner
 
     clock = FixedClock(ORDER_DAY)
-    runtime = build_runtime(settings.model_copy(update={"audit": AuditSettings(checkpoint_every=7)}), clock=clock)
+    runtime = build_runtime(
+        settings.model_copy(update={"audit": AuditSettings(checkpoint_every=7)}), clock=clock
+    )
     try:
         initialise(runtime)
         with runtime.uow() as uow:

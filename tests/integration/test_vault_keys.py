@@ -66,9 +66,7 @@ def test_the_master_key_can_come_from_the_environment_and_no_file_is_made(
         runtime.close()
 
     # The operator adds version 2; the rotation then rewraps everything under it.
-    rotated = build_runtime(
-        _with_keys(settings, master_key=SecretStr(f"1:{first},2:{_key()}"))
-    )
+    rotated = build_runtime(_with_keys(settings, master_key=SecretStr(f"1:{first},2:{_key()}")))
     try:
         report = rotate_master(rotated)
         assert (report.version, report.resumed) == (2, True)
