@@ -34,7 +34,7 @@ from sqlalchemy import insert, select
 
 from amanat.audit.verify import verify_chain
 from amanat.billing import catalogue
-from amanat.billing.context import BillingConfig, BillingContext, set_billing_context
+from amanat.billing.context import BillingContext, set_billing_context
 from amanat.billing.documents import DocumentLine, InvoiceDocument, Party, TaxLine
 from amanat.billing.models import Invoice, InvoiceLine, Payment, Plan, Service
 from amanat.billing.payments import handle_webhook
@@ -197,7 +197,7 @@ def bench_pdfs(n: int) -> None:
 
 
 def bench_webhooks(runtime: Runtime, n: int) -> None:
-    set_billing_context(runtime, BillingContext(BillingConfig(), load_tax_table(),
+    set_billing_context(runtime, BillingContext(load_tax_table(),
                         HttpProcessor("http://127.0.0.1:9", "sk_bench", SECRET), RecordingProvisioner()))  # fmt: skip
     with runtime.uow() as uow:
         invoices = uow.session.scalars(

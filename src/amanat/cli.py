@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from amanat.audit import cli as audit_cli
 from amanat.billing import cli as billing_cli
+from amanat.cli_kit import (
+    build_command_runtime,
+    open_runtime,
+    operator_errors,
+    settings_from_context,
+)
 from amanat.comms import cli as comms_cli
-from amanat.config import Settings
-from amanat.core.errors import AmanatError
+from amanat.config import describe_settings
 from amanat.core.logging import configure_logging
 from amanat.policy import cli as policy_cli
-from amanat.policy.loader import PolicyInvalid
 from amanat.psp import cli as psp_cli
 from amanat.retention import cli as retention_cli
-from amanat.runtime import Runtime, build_runtime
 from amanat.staff import cli as staff_cli
 from amanat.vault import cli as vault_cli
 
@@ -43,47 +43,10 @@ SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (
 for _name, _sub in SUB_APPS:
     app.add_typer(_sub, name=_name)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 @app.callback()
 def _root() -> None:
     settings_from_context()
-
-
-def settings_from_context() -> Settings:
-    """Settings from the environment, or exit 2 naming the variable to fix."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "AMANAT_" + "_".join(str(p) for p in first["loc"]).upper()
-        typer.echo(f"Setting {name} is invalid: {first['msg']}.", err=True)
-        raise typer.Exit(2) from exc
-
-
-def operator_errors(func: F) -> F:
-    """Turn domain errors into one sentence on stderr and exit 2; never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PolicyInvalid as exc:
-            for problem in exc.problems:
-                typer.echo(str(problem), err=True)
-            typer.echo(exc.summary, err=True)
-            raise typer.Exit(2) from exc
-        except AmanatError as exc:
-            typer.echo(exc.message, err=True)
-            raise typer.Exit(2) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def open_runtime() -> Runtime:
-    """The runtime for a command (raises PolicyInvalid or ConfigError for the wrapper)."""
-    return build_runtime(settings_from_context())
 
 
 @app.command()
@@ -92,11 +55,8 @@ def init() -> None:
     """Create the data directory, database schema, key store and TLS certificate (idempotent)."""
     from amanat.install import initialise
 
-    runtime = open_runtime()
-    try:
+    with open_runtime() as runtime:
         report = initialise(runtime)
-    finally:
-        runtime.close()
     for line in report.created:
         typer.echo(f"created   {line}")
     for line in report.unchanged:
@@ -110,11 +70,11 @@ def serve() -> None:
     from amanat.server import check_ready, make_server
 
     settings = settings_from_context()
-    runtime = open_runtime()
+    runtime = build_command_runtime()
     check_ready(runtime)  # before the log file is made: a refused start creates nothing
     configure_logging(settings.log_level, settings.log_path)
     typer.echo(f"Amanat is serving {settings.resolved_public_url}")
-    if settings.support_smtp_in_server:
+    if settings.support.smtp_in_server:
         from amanat.support.mail import start_listener
 
         start_listener(runtime)
@@ -130,7 +90,7 @@ def demo() -> None:
     from amanat.server import check_port_free, check_ready, make_server
 
     settings = settings_from_context()
-    runtime = open_runtime()
+    runtime = build_command_runtime()
     check_port_free(settings.host, settings.port)  # before init: a busy port creates nothing
     initialise(runtime)
     lines = seed_demo(runtime)
@@ -153,33 +113,39 @@ def worker() -> None:
     from amanat.worker import run_worker
 
     settings = settings_from_context()
-    runtime = open_runtime()
-    configure_logging(settings.log_level, settings.log_path)
 
     def started(lines: list[str]) -> None:
         for line in lines:
             typer.echo(f"Amanat worker: {line}")
 
-    try:
+    with open_runtime() as runtime:
+        configure_logging(settings.log_level, settings.log_path)
         run_worker(runtime, started=started)
-    finally:
-        runtime.close()
 
 
 @app.command()
 @operator_errors
-def doctor() -> None:
+def doctor(
+    settings: Annotated[
+        bool,
+        typer.Option(
+            "--settings",
+            help="List every setting (variable, value, default, meaning) instead; "
+            "secrets show only as set or not set.",
+        ),
+    ] = False,
+) -> None:
     """Self-audit: protections, keys, staff training, policy, audit log, dependencies.
 
     Exit 0 when all is well; exit 1 when any protection is off or any check fails.
     """
     from amanat.doctor import run_checks
 
-    runtime = open_runtime()
-    try:
+    if settings:
+        _list_settings()
+        return
+    with open_runtime() as runtime:
         report = run_checks(runtime)
-    finally:
-        runtime.close()
     area = ""
     for finding in report.findings:
         if finding.area != area:
@@ -192,6 +158,14 @@ def doctor() -> None:
         return
     typer.echo(f"doctor: {report.problems} finding(s) need attention (OFF or FAIL above).")
     raise typer.Exit(1)
+
+
+def _list_settings() -> None:
+    lines = describe_settings(settings_from_context())
+    width = max(len(line.variable) for line in lines)
+    for line in lines:
+        typer.echo(f"{line.variable:<{width}}  {line.value}  (default {line.default})")
+        typer.echo(f"{'':<{width}}  {line.description}")
 
 
 def main() -> None:

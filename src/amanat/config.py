@@ -1,18 +1,163 @@
 """One typed settings object, read from the environment (prefix ``AMANAT_``).
 
 Every protection is on by default. Switching one off takes an explicit setting, and
-``amanat doctor`` reports it.
+``amanat doctor`` reports it; ``amanat doctor --settings`` lists every setting.
+
+Settings that belong to one part of Amanat live in a section (``settings.keys``,
+``settings.audit``, ``settings.support``, ``settings.billing``). A section's fields name
+their environment variable in full (``validation_alias``), so the variables keep the
+names operators already use and a grep for a variable finds its declaration.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from amanat.core.errors import ConfigError
+
+
+class _Section(BaseSettings):
+    """A group of settings; each field's ``validation_alias`` is its environment variable."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+
+class KeySettings(_Section):
+    """The vault's keys: where they live and how long an unwrapped one is kept."""
+
+    dir: Path | None = Field(
+        None,
+        validation_alias="AMANAT_KEY_DIR",
+        description="Where the key store lives; kept apart from the database. "
+        "Default: `<data_dir>-keys` beside the data directory, never inside it.",
+    )
+    master_key: SecretStr | None = Field(
+        None,
+        validation_alias="AMANAT_MASTER_KEY",
+        description="Base64 master key; overrides the key file (for KMS-less deployments).",
+    )
+    store_url: str | None = Field(
+        None,
+        validation_alias="AMANAT_KEYSTORE_URL",
+        description="SQLAlchemy URL of the key store; default SQLite `<key_dir>/keystore.db`. "
+        "Must not be the main database.",
+    )
+    cache_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        validation_alias="AMANAT_KEY_CACHE_SECONDS",
+        description="How long an unwrapped data key stays cached.",
+    )
+
+
+class AuditSettings(_Section):
+    """When the audit chain's head is signed."""
+
+    checkpoint_every: int = Field(
+        1000,
+        ge=1,
+        validation_alias="AMANAT_AUDIT_CHECKPOINT_EVERY",
+        description="Sign a checkpoint of the audit chain every N events.",
+    )
+    checkpoint_minutes: int = Field(
+        60,
+        ge=1,
+        validation_alias="AMANAT_AUDIT_CHECKPOINT_MINUTES",
+        description="...or when the last checkpoint is older than this many minutes.",
+    )
+
+
+class SupportSettings(_Section):
+    """The support desk (issue 6): its mailbox and its service targets."""
+
+    address: str = Field(
+        "support@example.pk",
+        validation_alias="AMANAT_SUPPORT_ADDRESS",
+        description="The address customers write to for support.",
+    )
+    smtp_listen: str = Field(
+        "127.0.0.1:2525",
+        validation_alias="AMANAT_SUPPORT_SMTP_LISTEN",
+        description="host:port of the inbound support mail listener.",
+    )
+    smtp_in_server: bool = Field(
+        False,
+        validation_alias="AMANAT_SUPPORT_SMTP_IN_SERVER",
+        description="Also run the inbound mail listener inside `amanat serve`.",
+    )
+    first_response_minutes: dict[str, int] = Field(
+        {"urgent": 60, "high": 240, "normal": 480, "low": 1440},
+        validation_alias="AMANAT_SUPPORT_FIRST_RESPONSE_MINUTES",
+        description="First-response target per priority, in minutes (JSON object).",
+    )
+    resolution_minutes: dict[str, int] = Field(
+        {"urgent": 480, "high": 1440, "normal": 4320, "low": 10080},
+        validation_alias="AMANAT_SUPPORT_RESOLUTION_MINUTES",
+        description="Resolution target per priority, in minutes (JSON object).",
+    )
+
+
+class BillingSettings(_Section):
+    """Billing (issue 7): the payment processor, the tax table and the billing calendar."""
+
+    psp_url: str = Field(
+        "http://127.0.0.1:8444",
+        validation_alias="AMANAT_PSP_URL",
+        description="The processor's API base URL.",
+    )
+    psp_api_key: SecretStr | None = Field(
+        None, validation_alias="AMANAT_PSP_API_KEY", description="The processor's secret API key."
+    )
+    psp_webhook_secret: SecretStr | None = Field(
+        None,
+        validation_alias="AMANAT_PSP_WEBHOOK_SECRET",
+        description="The secret the processor signs webhooks with.",
+    )
+    webhook_tolerance_seconds: int = Field(
+        300,
+        ge=30,
+        le=3600,
+        validation_alias="AMANAT_WEBHOOK_TOLERANCE_SECONDS",
+        description="Webhooks signed longer ago than this are refused.",
+    )
+    tax_table: Path | None = Field(
+        None,
+        validation_alias="AMANAT_BILLING_TAX_TABLE",
+        description="Tax table; default the shipped one.",
+    )
+    due_days: int = Field(
+        14,
+        ge=1,
+        le=90,
+        validation_alias="AMANAT_BILLING_DUE_DAYS",
+        description="Days from issue to due date.",
+    )
+    reminder_days: list[int] = Field(
+        default_factory=lambda: [1, 7],
+        validation_alias="AMANAT_BILLING_REMINDER_DAYS",
+        description="Days after the due date to send reminders (JSON list).",
+    )
+    grace_days: int = Field(
+        21,
+        ge=1,
+        le=120,
+        validation_alias="AMANAT_BILLING_GRACE_DAYS",
+        description="Days after the due date before services are suspended.",
+    )
+    provider_ntn: str = Field(
+        "0000000-0",
+        validation_alias="AMANAT_BILLING_PROVIDER_NTN",
+        description="The provider's NTN printed on invoices and certificates.",
+    )
 
 
 class Settings(BaseSettings):
@@ -26,11 +171,6 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("./amanat-data"), description="Where the database, logs and certificate live."
     )
-    key_dir: Path | None = Field(
-        None,
-        description="Where the key store lives; kept apart from the database. "
-        "Default: `<data_dir>-keys` beside the data directory, never inside it.",
-    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default SQLite in the data directory."
     )
@@ -38,17 +178,6 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis for shared rate limits (optional).")
     smtp_url: str | None = Field(
         None, description="smtp://host:port for outgoing mail; default: kept in the outbox."
-    )
-    master_key: SecretStr | None = Field(
-        None, description="Base64 master key; overrides the key file (for KMS-less deployments)."
-    )
-    keystore_url: str | None = Field(
-        None,
-        description="SQLAlchemy URL of the key store; default SQLite `<key_dir>/keystore.db`. "
-        "Must not be the main database.",
-    )
-    key_cache_seconds: float = Field(
-        60.0, gt=0, le=3600, description="How long an unwrapped data key stays cached."
     )
 
     host: str = Field("127.0.0.1", description="Address the HTTPS server binds to.")
@@ -60,14 +189,26 @@ class Settings(BaseSettings):
     tls_key: Path | None = Field(None, description="Its private key.")
 
     # Accounts (issue 4) read these; they are here so that the defaults are in one place.
-    require_email_verification: bool = True
-    require_staff_mfa: bool = True
-    throttling: bool = True
-    csrf: bool = True
-    secure_cookies: bool = True
-    customer_idle_minutes: int = Field(30, ge=1)
-    staff_idle_minutes: int = Field(15, ge=1)
-    session_absolute_hours: int = Field(12, ge=1)
+    require_email_verification: bool = Field(
+        True, description="Customers verify their e-mail address before ordering."
+    )
+    require_staff_mfa: bool = Field(
+        True, description="Every staff role signs in with a second factor."
+    )
+    throttling: bool = Field(
+        True, description="Throttle and lock out repeated sign-ins, codes and mail."
+    )
+    csrf: bool = Field(True, description="Check a CSRF token on every form.")
+    secure_cookies: bool = Field(True, description="Session cookies are Secure and __Host-.")
+    customer_idle_minutes: int = Field(
+        30, ge=1, description="A customer's session ends after this many idle minutes."
+    )
+    staff_idle_minutes: int = Field(
+        15, ge=1, description="A staff session ends after this many idle minutes."
+    )
+    session_absolute_hours: int = Field(
+        12, ge=1, description="Any session ends this many hours after sign-in."
+    )
     reauth_minutes: int = Field(
         5,
         ge=1,
@@ -79,35 +220,18 @@ class Settings(BaseSettings):
         365, ge=1, description="Remind (never force) a customer whose password is older than this."
     )
     argon2_memory_kib: int = Field(19 * 1024, ge=19 * 1024, description="OWASP minimum: 19 MiB.")
-    argon2_time_cost: int = Field(2, ge=2)
-    argon2_parallelism: int = Field(1, ge=1)
+    argon2_time_cost: int = Field(2, ge=2, description="Argon2id passes over memory (at least 2).")
+    argon2_parallelism: int = Field(1, ge=1, description="Argon2id lanes.")
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    audit_checkpoint_every: int = Field(
-        1000, ge=1, description="Sign a checkpoint of the audit chain every N events."
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe level written to the log file."
     )
-    audit_checkpoint_minutes: int = Field(
-        60, ge=1, description="...or when the last checkpoint is older than this many minutes."
+    keys: KeySettings = Field(default_factory=KeySettings, description="The vault's keys.")
+    audit: AuditSettings = Field(default_factory=AuditSettings, description="The audit chain.")
+    support: SupportSettings = Field(
+        default_factory=SupportSettings, description="The support desk."
     )
-
-    # Support desk (issue 6).
-    support_address: str = Field(
-        "support@example.pk", description="The address customers write to for support."
-    )
-    support_smtp_listen: str = Field(
-        "127.0.0.1:2525", description="host:port of the inbound support mail listener."
-    )
-    support_smtp_in_server: bool = Field(
-        False, description="Also run the inbound mail listener inside `amanat serve`."
-    )
-    support_first_response_minutes: dict[str, int] = Field(
-        {"urgent": 60, "high": 240, "normal": 480, "low": 1440},
-        description="First-response target per priority, in minutes.",
-    )
-    support_resolution_minutes: dict[str, int] = Field(
-        {"urgent": 480, "high": 1440, "normal": 4320, "low": 10080},
-        description="Resolution target per priority, in minutes.",
-    )
+    billing: BillingSettings = Field(default_factory=BillingSettings, description="Billing.")
 
     @property
     def resolved_key_dir(self) -> Path:
@@ -118,8 +242,8 @@ class Settings(BaseSettings):
         directory (``<data dir>/keys``, the old default): using a new, empty store would
         leave every record unreadable, so the operator moves it or names it explicitly.
         """
-        if self.key_dir is not None:
-            return self.key_dir
+        if self.keys.dir is not None:
+            return self.keys.dir
         data = self.data_dir.absolute()
         inside = data / "keys"
         if inside.is_dir():
@@ -153,3 +277,110 @@ class Settings(BaseSettings):
     @property
     def log_path(self) -> Path:
         return self.data_dir / "logs" / "amanat.jsonl"
+
+
+# --- Start-up validation and the listing shown by `amanat doctor --settings` --------------
+
+SECTIONS: tuple[str, ...] = ("keys", "audit", "support", "billing")
+
+
+class SettingsInvalid(Exception):
+    """A setting's value is refused; ``message`` is one sentence naming the variable."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, every section included, or SettingsInvalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsInvalid(_sentence(exc)) from exc
+    except SettingsError as exc:  # a list or mapping that is not JSON
+        found = re.search(r'field "(\w+)"', str(exc))
+        field = found.group(1) if found else ""
+        name = _variable_for((field,)) or f"AMANAT_{field.upper()}"
+        raise SettingsInvalid(f"Setting {name} is invalid: give it as JSON.") from exc
+
+
+def _sentence(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    name = _variable_for(first["loc"]) if exc.title != "Settings" else None
+    if name is None:
+        name = "AMANAT_" + "_".join(str(p) for p in first["loc"]).upper()
+    return f"Setting {name} is invalid: {first['msg']}."
+
+
+def _variable_for(loc: tuple[Any, ...]) -> str | None:
+    """A section's error names the alias (the variable) or the field: find the variable."""
+    head = str(loc[0]) if loc else ""
+    if head.startswith("AMANAT_"):
+        return head
+    for section in SECTIONS:
+        field = _section_model(section).model_fields.get(head)
+        if field is not None and isinstance(field.validation_alias, str):
+            return field.validation_alias
+    return None
+
+
+def _section_model(name: str) -> type[BaseModel]:
+    annotation = Settings.model_fields[name].annotation
+    assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return annotation
+
+
+@dataclass(frozen=True)
+class SettingLine:
+    """One setting as `amanat doctor --settings` shows it; secrets are `set` or `not set`."""
+
+    variable: str
+    value: str
+    default: str
+    description: str
+
+
+def describe_settings(settings: Settings) -> list[SettingLine]:
+    """Every setting: its variable, current value, default and description.
+
+    Secret values (SecretStr fields) and passwords inside URLs never appear.
+    """
+    lines: list[SettingLine] = []
+    for name, field in Settings.model_fields.items():
+        if name in SECTIONS:
+            section = getattr(settings, name)
+            for sub, subfield in type(section).model_fields.items():
+                variable = str(subfield.validation_alias)
+                lines.append(_line(variable, getattr(section, sub), subfield))
+        else:
+            lines.append(_line(f"AMANAT_{name.upper()}", getattr(settings, name), field))
+    return lines
+
+
+def _line(variable: str, value: object, field: Any) -> SettingLine:
+    default = field.get_default(call_default_factory=True)
+    return SettingLine(variable, _shown(value), _shown(default), field.description or "")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return "set"
+    if value is None:
+        return "not set"
+    if isinstance(value, str) and "://" in value:
+        return _without_password(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:(password set)@{host}"))

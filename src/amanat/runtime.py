@@ -6,7 +6,9 @@ and the result is passed down.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +23,8 @@ from amanat.policy.loader import LoadedPolicy, load_policy
 from amanat.policy.model import Policy
 from amanat.vault.cipher import Vault
 
+T = TypeVar("T")
+
 
 @dataclass
 class Runtime:
@@ -31,10 +35,24 @@ class Runtime:
     vault: Vault
     guard: Guard
     clock: Clock = field(default_factory=SystemClock)
+    # A domain's collaborators built from these parts (billing's processor and tax table),
+    # keyed by their type so that the runtime names no domain.
+    _parts: dict[type[Any], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def policy(self) -> Policy:
         return self.loaded_policy.policy
+
+    def part(self, kind: type[T], build: Callable[[Runtime], T]) -> T:
+        """The collaborator of type ``kind``, built from this runtime on first use."""
+        found = self._parts.get(kind)
+        if not isinstance(found, kind):
+            found = self._parts[kind] = build(self)
+        return found
+
+    def set_part(self, part: object) -> None:
+        """Keep ``part`` as the collaborator of its type (tests replace the processor)."""
+        self._parts[type(part)] = part
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

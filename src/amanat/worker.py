@@ -35,7 +35,7 @@ def run_worker(
         if started is not None:
             started(
                 [f"support mail: smtp://{listener.hostname}:{listener.port} "
-                 f"for {runtime.settings.support_address}"]
+                 f"for {runtime.settings.support.address}"]
             )  # fmt: skip
         while not stop.wait(0.5):
             pass

@@ -20,7 +20,7 @@ from amanat.access.actor import Actor
 from amanat.app import create_app
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
-from amanat.billing.context import BillingConfig, BillingContext, set_billing_context
+from amanat.billing.context import BillingContext, set_billing_context
 from amanat.billing.models import Invoice, Payment, StatementLine, TaxProfile
 from amanat.billing.processor import HttpProcessor
 from amanat.billing.provisioner import RecordingProvisioner
@@ -53,7 +53,7 @@ def world(settings: Settings) -> Iterator[World]:
     initialise(runtime)
     set_billing_context(
         runtime,
-        BillingContext(BillingConfig(), load_tax_table(),
+        BillingContext(load_tax_table(),
                        HttpProcessor("http://127.0.0.1:9", "sk_bad_input", SECRET), RecordingProvisioner()),
     )  # fmt: skip
     try:

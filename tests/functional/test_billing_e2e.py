@@ -26,7 +26,7 @@ from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
-from amanat.billing.context import BillingConfig, BillingContext, set_billing_context
+from amanat.billing.context import BillingContext, set_billing_context
 from amanat.billing.models import Invoice, Payment, Service, WebhookEvent
 from amanat.billing.processor import HttpProcessor
 from amanat.billing.provisioner import RecordingProvisioner
@@ -67,7 +67,6 @@ def world(settings: Settings, tmp_path: Path) -> Iterator[tuple[LiveServer, Psp,
             set_billing_context(
                 runtime,
                 BillingContext(
-                    config=BillingConfig(),
                     tax_table=load_tax_table(),
                     processor=HttpProcessor(psp.url, PSP_API_KEY, PSP_WEBHOOK_SECRET),
                     provisioner=RecordingProvisioner(),

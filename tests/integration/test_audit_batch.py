@@ -23,7 +23,9 @@ ACTOR = Actor.system("billing_run")
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"audit_checkpoint_every": CHECKPOINT_EVERY})
+    return settings.model_copy(
+        update={"audit": settings.audit.model_copy(update={"checkpoint_every": CHECKPOINT_EVERY})}
+    )
 
 
 def _record(runtime: Runtime, uow: UnitOfWork, n: int) -> audit.Recorded:

@@ -21,7 +21,7 @@ from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.export import export_lines
 from amanat.audit.verify import _parallel, load_checkpoints, verify_chain
-from amanat.config import Settings
+from amanat.config import AuditSettings, Settings
 from amanat.db import migrate
 from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
@@ -31,7 +31,9 @@ CHECKPOINT_EVERY = 4
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"audit_checkpoint_every": CHECKPOINT_EVERY})
+    return settings.model_copy(
+        update={"audit": settings.audit.model_copy(update={"checkpoint_every": CHECKPOINT_EVERY})}
+    )
 
 
 def append(runtime: Runtime, count: int, *, customer_id: str = "c" * 32) -> None:
@@ -193,7 +195,7 @@ def _write_events(data_dir: str, database_url: str | None, count: int) -> None:
             environment="test",
             data_dir=data_dir,
             database_url=database_url,
-            audit_checkpoint_every=CHECKPOINT_EVERY,
+            audit=AuditSettings(checkpoint_every=CHECKPOINT_EVERY),
         )
     )
     try:

@@ -17,7 +17,7 @@ from amanat.billing.invoicing import invoice_lines, list_invoices
 from amanat.billing.models import DocumentCounter, Invoice, ProvisioningAction
 from amanat.billing.run import run_billing
 from amanat.comms.models import OutboxMessage
-from amanat.config import Settings
+from amanat.config import AuditSettings, Settings
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Forbidden, Invalid
 from amanat.runtime import Runtime, build_runtime
@@ -192,7 +192,9 @@ def test_a_batched_run_audits_every_invoice_on_an_intact_chain(settings: Setting
     from amanat.vault.signing import AuditSigner
 
     clock = FixedClock(ORDER_DAY)
-    runtime = build_runtime(settings.model_copy(update={"audit_checkpoint_every": 7}), clock=clock)
+    runtime = build_runtime(
+        settings.model_copy(update={"audit": AuditSettings(checkpoint_every=7)}), clock=clock
+    )
     try:
         initialise(runtime)
         with runtime.uow() as uow:

@@ -22,7 +22,7 @@ from amanat.audit.models import AuditEvent
 from amanat.audit.verify import verify_chain
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
-from amanat.billing.context import BillingConfig, BillingContext, set_billing_context
+from amanat.billing.context import BillingContext, set_billing_context
 from amanat.billing.models import Invoice, Payment, PaymentCard, Service, WebhookEvent
 from amanat.billing.payments import handle_webhook
 from amanat.billing.processor import HttpProcessor, WebhookRejected
@@ -98,7 +98,7 @@ def world(settings: Settings) -> Iterator[World]:
     initialise(runtime)
     set_billing_context(
         runtime,
-        BillingContext(BillingConfig(), load_tax_table(),
+        BillingContext(load_tax_table(),
                        HttpProcessor("http://127.0.0.1:9", "sk_webhook_tests", SECRET), RecordingProvisioner()),
     )  # fmt: skip
     try:

@@ -23,6 +23,10 @@ from amanat.vault.rotation import rotate_master
 ALICE = "a" * 32
 
 
+def _with_keys(settings: Settings, **changes: object) -> Settings:
+    return settings.model_copy(update={"keys": settings.keys.model_copy(update=changes)})
+
+
 def _key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
@@ -30,7 +34,9 @@ def _key() -> str:
 def test_a_destroyed_key_stays_usable_elsewhere_no_longer_than_the_cache_age(
     runtime: Runtime,
 ) -> None:
-    settings = runtime.settings.model_copy(update={"key_cache_seconds": 0.2})
+    settings = runtime.settings.model_copy(
+        update={"keys": runtime.settings.keys.model_copy(update={"cache_seconds": 0.2})}
+    )
     other = Vault.from_settings(settings, SystemClock())  # another worker process, in effect
     try:
         ciphertext = runtime.vault.encrypt(ALICE, "customers", "name_ct", ALICE, "Canary")
@@ -47,7 +53,7 @@ def test_the_master_key_can_come_from_the_environment_and_no_file_is_made(
     settings: Settings,
 ) -> None:
     first = _key()
-    env_settings = settings.model_copy(update={"master_key": SecretStr(first)})
+    env_settings = _with_keys(settings, master_key=SecretStr(first))
     runtime = build_runtime(env_settings)
     try:
         report = initialise(runtime)
@@ -60,9 +66,7 @@ def test_the_master_key_can_come_from_the_environment_and_no_file_is_made(
         runtime.close()
 
     # The operator adds version 2; the rotation then rewraps everything under it.
-    rotated = build_runtime(
-        settings.model_copy(update={"master_key": SecretStr(f"1:{first},2:{_key()}")})
-    )
+    rotated = build_runtime(_with_keys(settings, master_key=SecretStr(f"1:{first},2:{_key()}")))
     try:
         report = rotate_master(rotated)
         assert (report.version, report.resumed) == (2, True)
@@ -109,7 +113,7 @@ def test_a_master_key_file_readable_by_others_is_refused(runtime: Runtime) -> No
 def test_the_key_store_must_not_be_the_main_database(settings: Settings) -> None:
     url = settings.resolved_database_url
     with pytest.raises(ConfigError, match="names the main database"):
-        build_runtime(settings.model_copy(update={"keystore_url": url}))
+        build_runtime(_with_keys(settings, store_url=url))
 
 
 def test_before_init_the_vault_says_to_run_init(tmp_path: Path) -> None:

@@ -57,7 +57,9 @@ FOUND = EncryptedTable(
 @pytest.fixture
 def fast_settings(settings: Settings) -> Settings:
     # Key caches expire in a fifth of a second, so the retirement wait stays short.
-    return settings.model_copy(update={"key_cache_seconds": 0.2})
+    return settings.model_copy(
+        update={"keys": settings.keys.model_copy(update={"cache_seconds": 0.2})}
+    )
 
 
 @pytest.fixture

@@ -8,10 +8,13 @@ from typing import Annotated
 
 import typer
 
+from amanat.cli_kit import open_runtime, operator_errors, unit_of_work
+
 app = typer.Typer(help="Verify and export the tamper-evident audit log.", no_args_is_help=True)
 
 
 @app.command("verify")
+@operator_errors
 def verify() -> None:
     """Check every event's hash, every link and every signed checkpoint.
 
@@ -20,34 +23,26 @@ def verify() -> None:
     from rich.progress import Progress
 
     from amanat.audit.verify import verify_chain
-    from amanat.cli import open_runtime, operator_errors
     from amanat.vault.signing import AuditSigner
 
-    @operator_errors
-    def run() -> None:
-        runtime = open_runtime()
-        try:
-            signer = AuditSigner(runtime.vault)
-            with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
-                task = progress.add_task("verifying", total=None)
-                report = verify_chain(
-                    runtime.engine, signer.verify, lambda n: progress.advance(task, n)
-                )
-        finally:
-            runtime.close()
-        if report.intact:
-            typer.echo(
-                f"audit log intact: {report.events} events and {report.checkpoints} signed "
-                "checkpoints verified"
+    with open_runtime() as runtime:
+        signer = AuditSigner(runtime.vault)
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("verifying", total=None)
+            report = verify_chain(
+                runtime.engine, signer.verify, lambda n: progress.advance(task, n)
             )
-            return
+    if report.intact:
         typer.echo(
-            f"audit log BROKEN at sequence {report.first_bad_seq}: {report.problem} "
-            f"({report.events} events verified before it)"
+            f"audit log intact: {report.events} events and {report.checkpoints} signed "
+            "checkpoints verified"
         )
-        raise typer.Exit(1)
-
-    run()
+        return
+    typer.echo(
+        f"audit log BROKEN at sequence {report.first_bad_seq}: {report.problem} "
+        f"({report.events} events verified before it)"
+    )
+    raise typer.Exit(1)
 
 
 def _parse_date(text: str) -> date:
@@ -58,45 +53,28 @@ def _parse_date(text: str) -> date:
 
 
 @app.command("export")
+@operator_errors
 def export(
     since: Annotated[str, typer.Option("--since", help="First day to export (YYYY-MM-DD, UTC).")],
 ) -> None:
     """Write events from DATE on as JSON lines (with their chain hashes) to stdout."""
     from amanat.audit.export import export_lines
-    from amanat.cli import open_runtime, operator_errors
     from amanat.vault.signing import AuditSigner
 
     start = _parse_date(since)
-
-    @operator_errors
-    def run() -> None:
-        runtime = open_runtime()
-        try:
-            signer = AuditSigner(runtime.vault)
-            for line in export_lines(runtime.engine, start, signer.public_key_hex):
-                sys.stdout.write(line + "\n")
-        finally:
-            runtime.close()
-
-    run()
+    with open_runtime() as runtime:
+        signer = AuditSigner(runtime.vault)
+        for line in export_lines(runtime.engine, start, signer.public_key_hex):
+            sys.stdout.write(line + "\n")
 
 
 @app.command("checkpoint")
+@operator_errors
 def checkpoint() -> None:
     """Sign the current head of the chain now (also done every N events or T minutes)."""
     from amanat.audit.service import checkpoint_now
-    from amanat.cli import open_runtime, operator_errors
     from amanat.vault.signing import AuditSigner
 
-    @operator_errors
-    def run() -> None:
-        runtime = open_runtime()
-        try:
-            with runtime.uow() as uow:
-                seq = checkpoint_now(uow, runtime.clock, AuditSigner(runtime.vault))
-                uow.commit()
-        finally:
-            runtime.close()
-        typer.echo("the audit log is empty" if seq is None else f"checkpoint signed at {seq}")
-
-    run()
+    with unit_of_work() as (runtime, uow):
+        seq = checkpoint_now(uow, runtime.clock, AuditSigner(runtime.vault))
+    typer.echo("the audit log is empty" if seq is None else f"checkpoint signed at {seq}")

@@ -24,8 +24,8 @@ def configure_audit(
     configure(
         session_factory,
         AuditConfig(
-            checkpoint_every=settings.audit_checkpoint_every,
-            checkpoint_minutes=settings.audit_checkpoint_minutes,
+            checkpoint_every=settings.audit.checkpoint_every,
+            checkpoint_minutes=settings.audit.checkpoint_minutes,
             signer=signer,
         ),
     )

@@ -30,7 +30,6 @@ from amanat.billing.common import (
     party_from_snapshot,
     read_party,
 )
-from amanat.billing.context import billing_context
 from amanat.billing.documents import CertificateDocument, CertificateRow, Party
 from amanat.billing.fiscal import FiscalYear, business_date
 from amanat.billing.models import Certificate, Invoice
@@ -122,11 +121,10 @@ def request_certificate(
         select(Certificate.number).where(Certificate.customer_id == customer_id, Certificate.fiscal_year == fy.label)
         .order_by(Certificate.created_at).limit(1)
     )  # fmt: skip
-    context = billing_context(runtime)
     number = document_number("ATC", fy, next_number(uow, "ATC", fy))
     code = _code()
     document = CertificateDocument(
-        provider=runtime.policy.provider.name, provider_ntn=context.config.billing_provider_ntn,
+        provider=runtime.policy.provider.name, provider_ntn=runtime.settings.billing.provider_ntn,
         number=number, fiscal_year=fy.label, period_from=fy.first_day.isoformat(),
         period_to=fy.last_day.isoformat(), issue_date=today.isoformat(),
         customer=party_from_snapshot(party, full_cnic=True), rows=tuple(rows),

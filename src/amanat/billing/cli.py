@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from amanat.access.actor import Actor
+from amanat.cli_kit import open_runtime, operator_errors, unit_of_work
 
 if TYPE_CHECKING:
     from amanat.runtime import Runtime
@@ -16,6 +17,7 @@ app = typer.Typer(help="Billing: runs, overdue handling, statements.", no_args_i
 
 
 @app.command("run")
+@operator_errors
 def run(
     period: Annotated[str, typer.Option(help="The month to bill, YYYY-MM (it must have ended).")],
     mail: Annotated[bool, typer.Option(help="Queue each invoice's e-mail in the outbox.")] = True,
@@ -24,47 +26,29 @@ def run(
     from rich.progress import Progress
 
     from amanat.billing.run import run_billing
-    from amanat.cli import open_runtime, operator_errors
 
-    @operator_errors
-    def go() -> None:
-        runtime = open_runtime()
-        try:
-            with Progress(transient=True) as bar:
-                task = bar.add_task(f"Billing {period}", total=None)
+    with open_runtime() as runtime, Progress(transient=True) as bar:
+        task = bar.add_task(f"Billing {period}", total=None)
 
-                def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-                report = run_billing(runtime, period, notify=mail, progress=progress)
-        finally:
-            runtime.close()
-        typer.echo(
-            f"{period}: {report.issued} invoices issued, {report.already_billed} already billed, "
-            f"{report.nothing_to_bill} with nothing to bill ({report.customers} customers)."
-        )
-
-    go()
+        report = run_billing(runtime, period, notify=mail, progress=progress)
+    typer.echo(
+        f"{period}: {report.issued} invoices issued, {report.already_billed} already billed, "
+        f"{report.nothing_to_bill} with nothing to bill ({report.customers} customers)."
+    )
 
 
 @app.command("overdue")
+@operator_errors
 def overdue() -> None:
     """Send due payment reminders and suspend services past the grace period."""
     from amanat.billing.overdue import run_overdue
-    from amanat.cli import open_runtime, operator_errors
 
-    @operator_errors
-    def go() -> None:
-        runtime = open_runtime()
-        try:
-            with runtime.uow() as uow:
-                report = run_overdue(uow, runtime)
-                uow.commit()
-        finally:
-            runtime.close()
-        typer.echo(f"{report.reminded} reminders queued, {report.suspended} services suspended.")
-
-    go()
+    with unit_of_work() as (runtime, uow):
+        report = run_overdue(uow, runtime)
+    typer.echo(f"{report.reminded} reminders queued, {report.suspended} services suspended.")
 
 
 def _staff_actor(runtime: Runtime, email_or_id: str) -> Actor:
@@ -76,6 +60,7 @@ def _staff_actor(runtime: Runtime, email_or_id: str) -> Actor:
 
 
 @app.command("statement")
+@operator_errors
 def statement(
     quarter: Annotated[str, typer.Option(help="Calendar quarter, YYYY-Qn (e.g. 2025-Q3).")],
     staff: Annotated[
@@ -90,29 +75,22 @@ def statement(
 ) -> None:
     """The s.165 quarterly withholding statement as CSV (audited, purpose legal_obligation)."""
     from amanat.billing.statement import withholding_statement
-    from amanat.cli import open_runtime, operator_errors
 
-    @operator_errors
-    def go() -> None:
-        runtime = open_runtime()
-        try:
-            actor = _staff_actor(runtime, staff)
-            with runtime.uow() as uow:
-                text = withholding_statement(uow, runtime, actor, quarter)
-                uow.commit()
-        finally:
-            runtime.close()
-        if output is None:
-            typer.echo(text, nl=False)
-        else:
-            output.write_text(text, encoding="utf-8")
-            output.chmod(0o600)
-            typer.echo(f"Wrote {output}")
-
-    go()
+    with open_runtime() as runtime:
+        actor = _staff_actor(runtime, staff)
+        with runtime.uow() as uow:
+            text = withholding_statement(uow, runtime, actor, quarter)
+            uow.commit()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        output.chmod(0o600)
+        typer.echo(f"Wrote {output}")
 
 
 @app.command("import-statement")
+@operator_errors
 def import_statement(
     file: Annotated[Path, typer.Argument(help="CSV: date,amount,reference,transaction_id.")],
     source: Annotated[str, typer.Option(help="bank or bill_payment")],
@@ -120,25 +98,17 @@ def import_statement(
 ) -> None:
     """Match a bank or bill-payment statement to invoices; the rest goes to the queue."""
     from amanat.billing.reconciliation import import_statement as do_import
-    from amanat.cli import open_runtime, operator_errors
     from amanat.core.errors import Invalid
 
-    @operator_errors
-    def go() -> None:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise Invalid(f"The file {file} cannot be read ({exc.strerror}).") from exc
-        runtime = open_runtime()
-        try:
-            actor = _staff_actor(runtime, staff)
-            with runtime.uow() as uow:
-                report = do_import(uow, runtime, actor, source, text)
-                uow.commit()
-        finally:
-            runtime.close()
-        typer.echo(
-            f"{report.lines} lines: {report.matched} matched, {report.queued} queued, {report.skipped} already imported."
-        )
-
-    go()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise Invalid(f"The file {file} cannot be read ({exc.strerror}).") from exc
+    with open_runtime() as runtime:
+        actor = _staff_actor(runtime, staff)
+        with runtime.uow() as uow:
+            report = do_import(uow, runtime, actor, source, text)
+            uow.commit()
+    typer.echo(
+        f"{report.lines} lines: {report.matched} matched, {report.queued} queued, {report.skipped} already imported."
+    )

@@ -15,7 +15,6 @@ from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing import orders
-from amanat.billing.context import billing_context
 from amanat.billing.fiscal import business_date
 from amanat.billing.models import Invoice, Service
 from amanat.billing.money import format_pkr
@@ -39,8 +38,8 @@ def run_overdue(uow: UnitOfWork, runtime: Runtime) -> OverdueReport:
     """
     from amanat.comms.service import queue_mail
 
-    config = billing_context(runtime).config
-    steps = sorted(config.billing_reminder_days)
+    config = runtime.settings.billing
+    steps = sorted(config.reminder_days)
     today = business_date(runtime.clock.now())
     report = OverdueReport()
     overdue = uow.session.scalars(
@@ -60,7 +59,7 @@ def run_overdue(uow: UnitOfWork, runtime: Runtime) -> OverdueReport:
                 subject=f"Reminder: invoice {invoice.number} is overdue",
                 body=(f"Invoice {invoice.number} ({format_pkr(invoice.balance_paisa)} left to pay) was due "
                       f"on {invoice.due_date.isoformat()}. Services are suspended "
-                      f"{config.billing_grace_days} days after the due date.\n"
+                      f"{config.grace_days} days after the due date.\n"
                       f"Payment reference: {invoice.payment_reference}\n"),
                 purpose="service_updates", actor=JOB,
             )  # fmt: skip
@@ -70,7 +69,7 @@ def run_overdue(uow: UnitOfWork, runtime: Runtime) -> OverdueReport:
                 details={"invoice": invoice.id, "reminder": invoice.reminders_sent},
             )  # fmt: skip
             report.reminded += 1
-        if late >= config.billing_grace_days:
+        if late >= config.grace_days:
             late_customers.add(invoice.customer_id)
     for customer_id in sorted(late_customers):
         active = uow.session.scalars(

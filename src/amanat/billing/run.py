@@ -134,8 +134,9 @@ def run_billing(
             with audit.batch(uow):
                 _lock_period(uow, period)
                 batch = load_batch(
-                    uow, chunk, first, last, period, FiscalYear.of(issue_day), context
-                )
+                    uow, chunk, first, last, period, FiscalYear.of(issue_day), context,
+                    runtime.settings.billing.due_days,
+                )  # fmt: skip
                 mails: list[Mail] = []
                 for customer_id in chunk:
                     if f"{customer_id}:{period}" in batch.billed:

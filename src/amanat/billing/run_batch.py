@@ -85,6 +85,7 @@ class Batch:
     billed: set[str]
     numbers: SeriesCounter
     context: BillingContext
+    due_days: int
     invoices: list[dict[str, Any]] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
     one_time_billed: list[str] = field(default_factory=list)
@@ -116,6 +117,7 @@ def load_batch(
     period: str,
     fy: FiscalYear,
     context: BillingContext,
+    due_days: int,
 ) -> Batch:
     """Load services, plans, usage, customers, tax profiles and billed keys: six queries."""
     session = uow.session
@@ -165,6 +167,7 @@ def load_batch(
         billed=set(session.scalars(select(Invoice.run_key).where(Invoice.run_key.in_(keys)))),
         numbers=SeriesCounter(uow, "INV", fy),
         context=context,
+        due_days=due_days,
     )
 
 
@@ -261,7 +264,7 @@ def issue_period_invoice(
     sequence = batch.numbers.next()
     invoice_id, number = new_id(), document_number("INV", fy, sequence)
     reference = payment_reference("invoice", fy, sequence)
-    due = issue_day + timedelta(days=context.config.billing_due_days)
+    due = issue_day + timedelta(days=batch.due_days)
     snapshot = read_party(access, customer) | {"tax_status": status}
     batch.invoices.append({
         "id": invoice_id, "customer_id": customer_id, "kind": "invoice", "number": number,

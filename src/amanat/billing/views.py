@@ -7,7 +7,6 @@ from typing import Any
 
 from amanat.access.actor import Actor
 from amanat.billing.common import party_from_snapshot
-from amanat.billing.context import billing_context
 from amanat.billing.documents import DocumentLine, InvoiceDocument, TaxLine
 from amanat.billing.invoicing import get_invoice, invoice_lines
 from amanat.billing.models import Invoice, InvoiceLine
@@ -61,7 +60,7 @@ def invoice_document(
     )
     return InvoiceDocument(
         provider=runtime.policy.provider.name,
-        provider_ntn=billing_context(runtime).config.billing_provider_ntn,
+        provider_ntn=runtime.settings.billing.provider_ntn,
         number=invoice.number, kind=invoice.kind, issue_date=invoice.issue_date.isoformat(),
         due_date=invoice.due_date.isoformat(), period=invoice.period,
         customer=party_from_snapshot(snapshot, full_cnic=False),

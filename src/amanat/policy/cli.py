@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from amanat.cli_kit import settings_from_context
 from amanat.policy.loader import PolicyInvalid, check_policy_text, load_policy, read_policy_text
 
 app = typer.Typer(help="Check and show the policy file.", no_args_is_help=True)
@@ -23,8 +24,6 @@ def check(
     ] = None,
 ) -> None:
     """Validate a policy file; exit 0 when valid, 2 with every problem when not."""
-    from amanat.cli import settings_from_context
-
     try:
         text, source = read_policy_text(file or settings_from_context().policy)
         problems, policy = check_policy_text(text, source)
@@ -46,8 +45,6 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the policy as JSON.")] = False,
 ) -> None:
     """Print the policy in force: categories, purposes and roles."""
-    from amanat.cli import settings_from_context
-
     try:
         loaded = load_policy(settings_from_context().policy)
     except PolicyInvalid as exc:

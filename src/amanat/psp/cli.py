@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from amanat.cli_kit import fail, settings_from_context
+
 app = typer.Typer(help="Development tools (the sandbox payment processor).", no_args_is_help=True)
 
 
@@ -29,17 +31,13 @@ def psp(
     max_attempts: Annotated[int, typer.Option(min=1, max=20, help="Deliveries per event.")] = 8,
 ) -> None:
     """Run the sandbox payment processor (hosted page, signed webhooks) on loopback."""
-    from amanat.cli import settings_from_context
     from amanat.psp.delivery import DeliveryConfig
     from amanat.psp.server import run_psp, sandbox_credentials
 
     if host not in ("127.0.0.1", "::1", "localhost"):
-        typer.echo(
-            "The sandbox processor listens on loopback only; use --host 127.0.0.1.", err=True
-        )
-        raise typer.Exit(2)
+        fail("The sandbox processor listens on loopback only; use --host 127.0.0.1.")
     settings = settings_from_context()
-    api_key, secret = sandbox_credentials(settings.data_dir)
+    api_key, secret = sandbox_credentials(settings)
     url = webhook_url or f"{settings.resolved_public_url}/api/v1/payments/webhook"
     ca = ca_file or (str(settings.cert_path) if settings.cert_path.exists() else None)
     verify: bool | str = ca if ca is not None else True

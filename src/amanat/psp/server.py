@@ -5,27 +5,27 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from pathlib import Path
 
 import uvicorn
 
+from amanat.config import Settings
 from amanat.psp.app import PspConfig, create_psp_app
 from amanat.psp.delivery import Deliverer, DeliveryConfig
 
 CREDENTIALS_FILE = "psp-sandbox.json"
 
 
-def sandbox_credentials(directory: Path) -> tuple[str, str]:
+def sandbox_credentials(settings: Settings) -> tuple[str, str]:
     """(api key, webhook secret) from AMANAT_PSP_API_KEY / AMANAT_PSP_WEBHOOK_SECRET, else
-    from ``<directory>/psp-sandbox.json``, made (mode 0600) with fresh random values if absent.
+    from ``<data_dir>/psp-sandbox.json``, made (mode 0600) with fresh random values if absent.
 
     The file is how a developer's Amanat and sandbox agree on secrets without typing them;
     a real processor's keys are set in the environment instead.
     """
-    api_key = os.environ.get("AMANAT_PSP_API_KEY")
-    webhook_secret = os.environ.get("AMANAT_PSP_WEBHOOK_SECRET")
+    api_key, webhook_secret = settings.billing.psp_api_key, settings.billing.psp_webhook_secret
     if api_key and webhook_secret:
-        return api_key, webhook_secret
+        return api_key.get_secret_value(), webhook_secret.get_secret_value()
+    directory = settings.data_dir
     path = directory / CREDENTIALS_FILE
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)

@@ -27,13 +27,13 @@ class SupportMailHandler:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.address = runtime.settings.support_address.casefold()
+        self.address = runtime.settings.support.address.casefold()
 
     async def handle_RCPT(  # noqa: N802 -- aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if address.casefold() != self.address:
-            return f"550 5.1.1 This server accepts mail for {self.runtime.settings.support_address} only"
+            return f"550 5.1.1 This server accepts mail for {self.runtime.settings.support.address} only"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -74,7 +74,7 @@ class SupportMailHandler:
 
 
 def listen_address(runtime: Runtime) -> tuple[str, int]:
-    host, _, port = runtime.settings.support_smtp_listen.rpartition(":")
+    host, _, port = runtime.settings.support.smtp_listen.rpartition(":")
     try:
         number = int(port)
     except ValueError:

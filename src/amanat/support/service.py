@@ -118,8 +118,8 @@ def check_category(category: str) -> str:
 def targets(runtime: Runtime, priority: str) -> tuple[timedelta, timedelta]:
     """First-response and resolution targets for a priority, from the settings."""
     settings = runtime.settings
-    first = settings.support_first_response_minutes.get(priority, 480)
-    resolution = settings.support_resolution_minutes.get(priority, 4320)
+    first = settings.support.first_response_minutes.get(priority, 480)
+    resolution = settings.support.resolution_minutes.get(priority, 4320)
     return timedelta(minutes=first), timedelta(minutes=resolution)
 
 

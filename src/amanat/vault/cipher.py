@@ -119,7 +119,7 @@ class Vault:
         """The vault of an installation; ``policy`` (else the settings' policy file, read on
         first use) decides which columns are under a legal hold."""
         url = (
-            settings.keystore_url
+            settings.keys.store_url
             or f"sqlite:///{(settings.resolved_key_dir / 'keystore.db').resolve()}"
         )
         if url in (settings.database_url, settings.resolved_database_url):
@@ -128,8 +128,8 @@ class Vault:
                 "its own so that a copy of the main database decrypts nothing."
             )
         master: MasterKeyProvider
-        if settings.master_key is not None:
-            master = EnvMasterKeys(settings.master_key.get_secret_value())
+        if settings.keys.master_key is not None:
+            master = EnvMasterKeys(settings.keys.master_key.get_secret_value())
         else:
             master = FileMasterKeys(settings.resolved_key_dir / "master.key", clock)
         return cls(
@@ -139,7 +139,7 @@ class Vault:
             Passwords(
                 settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
             ),
-            cache_seconds=settings.key_cache_seconds,
+            cache_seconds=settings.keys.cache_seconds,
             policy=(lambda: policy) if policy is not None else _policy_loader(settings),
         )
 

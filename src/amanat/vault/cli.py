@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from amanat.cli_kit import fail, open_runtime, operator_errors
+
 app = typer.Typer(
     help="Master and data keys: status, rotation, erasure ledger.", no_args_is_help=True
 )
@@ -24,40 +26,33 @@ def _age(at: datetime | None) -> str:
 
 
 @app.command()
+@operator_errors
 def status() -> None:
     """Show master key versions, their ages, and how many data keys each wraps."""
-    from amanat.cli import open_runtime, operator_errors
     from amanat.vault.service import key_status
 
-    @operator_errors
-    def run() -> None:
-        runtime = open_runtime()
-        try:
-            report = key_status(runtime)
-        finally:
-            runtime.close()
-        console = Console()
-        console.print(f"Master key: {report.provider}")
-        console.print(f"Key store:  {report.store}")
-        table = Table("version", "created", "age", "wraps data keys", "current")
-        for v in report.master_versions:
-            created = v.created_at.date().isoformat() if v.created_at else "unknown"
-            table.add_row(
-                str(v.version),
-                created,
-                _age(v.created_at),
-                str(v.wraps),
-                "yes" if v.current else "",
-            )
-        console.print(table)
-        oldest = _age(report.oldest_active_key) if report.active_data_keys else "none"
-        console.print(
-            f"Data keys: {report.active_data_keys} active, {report.retired_data_keys} retired "
-            f"(awaiting re-encryption); oldest active key: {oldest}."
+    with open_runtime() as runtime:
+        report = key_status(runtime)
+    console = Console()
+    console.print(f"Master key: {report.provider}")
+    console.print(f"Key store:  {report.store}")
+    table = Table("version", "created", "age", "wraps data keys", "current")
+    for v in report.master_versions:
+        created = v.created_at.date().isoformat() if v.created_at else "unknown"
+        table.add_row(
+            str(v.version),
+            created,
+            _age(v.created_at),
+            str(v.wraps),
+            "yes" if v.current else "",
         )
-        console.print(f"Erasures in the ledger: {report.erasures}.")
-
-    run()
+    console.print(table)
+    oldest = _age(report.oldest_active_key) if report.active_data_keys else "none"
+    console.print(
+        f"Data keys: {report.active_data_keys} active, {report.retired_data_keys} retired "
+        f"(awaiting re-encryption); oldest active key: {oldest}."
+    )
+    console.print(f"Erasures in the ledger: {report.erasures}.")
 
 
 @contextmanager
@@ -73,6 +68,7 @@ def _progress_bar() -> Iterator[Progress]:
 
 
 @app.command()
+@operator_errors
 def rotate(
     master: bool = typer.Option(
         False, "--master", help="Add a master key version and rewrap every data key under it."
@@ -85,67 +81,49 @@ def rotate(
     batch_size: int = typer.Option(1000, min=1, max=100_000, help="Keys or rows per transaction."),
 ) -> None:
     """Rotate keys online, in batches; re-run after a crash to finish the job."""
-    from amanat.cli import open_runtime, operator_errors
     from amanat.vault.rotation import rotate_customer_keys, rotate_master
 
     if master == customer_keys:
-        typer.echo("Choose exactly one of --master or --customer-keys.", err=True)
-        raise typer.Exit(2)
+        fail("Choose exactly one of --master or --customer-keys.")
+    with open_runtime() as runtime, _progress_bar() as bar:
+        tasks: dict[str, object] = {}
 
-    @operator_errors
-    def run() -> None:
-        runtime = open_runtime()
-        try:
-            with _progress_bar() as bar:
-                tasks: dict[str, object] = {}
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total or None)
+            bar.update(tasks[phase], completed=done, total=total or None)  # type: ignore[arg-type]
 
-                def progress(phase: str, done: int, total: int) -> None:
-                    if phase not in tasks:
-                        tasks[phase] = bar.add_task(phase, total=total or None)
-                    bar.update(tasks[phase], completed=done, total=total or None)  # type: ignore[arg-type]
-
-                if master:
-                    report = rotate_master(runtime, batch_size=batch_size, progress=progress)
-                    summary = (
-                        f"{'Resumed: ' if report.resumed else ''}master key version "
-                        f"{report.version} now wraps every key ({report.rewrapped} rewrapped)."
-                    )
-                else:
-                    keys = rotate_customer_keys(runtime, batch_size=batch_size, progress=progress)
-                    summary = (
-                        f"{'Resumed: ' if keys.resumed else ''}{keys.new_keys} new data keys, "
-                        f"{keys.reencrypted} values re-encrypted, {keys.keys_deleted} old keys "
-                        f"deleted."
-                    )
-                    if keys.unreadable:
-                        summary += (
-                            f" {keys.unreadable} values could not be read and were left as "
-                            "they are; run `amanat doctor`."
-                        )
-        finally:
-            runtime.close()
-        typer.echo(summary)
-
-    run()
+        if master:
+            report = rotate_master(runtime, batch_size=batch_size, progress=progress)
+            summary = (
+                f"{'Resumed: ' if report.resumed else ''}master key version "
+                f"{report.version} now wraps every key ({report.rewrapped} rewrapped)."
+            )
+        else:
+            keys = rotate_customer_keys(runtime, batch_size=batch_size, progress=progress)
+            summary = (
+                f"{'Resumed: ' if keys.resumed else ''}{keys.new_keys} new data keys, "
+                f"{keys.reencrypted} values re-encrypted, {keys.keys_deleted} old keys "
+                f"deleted."
+            )
+            if keys.unreadable:
+                summary += (
+                    f" {keys.unreadable} values could not be read and were left as "
+                    "they are; run `amanat doctor`."
+                )
+    typer.echo(summary)
 
 
 @app.command("replay-erasures")
+@operator_errors
 def replay_erasures_command() -> None:
     """Re-apply every recorded erasure after restoring the database or the key store."""
-    from amanat.cli import open_runtime, operator_errors
     from amanat.vault.erasure import replay_erasures
 
-    @operator_errors
-    def run() -> None:
-        runtime = open_runtime()
-        try:
-            report = replay_erasures(runtime)
-        finally:
-            runtime.close()
-        typer.echo(
-            f"Erasure ledger replayed: {report.summary()}."
-            if report.changed
-            else "Both erasure ledgers agree; nothing to re-apply."
-        )
-
-    run()
+    with open_runtime() as runtime:
+        report = replay_erasures(runtime)
+    typer.echo(
+        f"Erasure ledger replayed: {report.summary()}."
+        if report.changed
+        else "Both erasure ledgers agree; nothing to re-apply."
+    )
