@@ -31,13 +31,13 @@ from pathlib import Path
 
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, select, text
 
-from amanat.access.actor import Actor
 from amanat.access.training import record_training
 from amanat.audit import canonical as c
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.verify import verify_chain
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.customers.models import Customer
 from amanat.db.base import new_id
 from amanat.install import initialise

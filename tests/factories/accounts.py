@@ -10,11 +10,11 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from amanat.access.actor import Actor
 from amanat.accounts import service as accounts
 from amanat.accounts import tokens, totp
 from amanat.accounts.schemas import SignupIn
 from amanat.accounts.service import verify_email
+from amanat.core.actor import Actor
 from amanat.runtime import Runtime
 from amanat.staff import service as staff
 

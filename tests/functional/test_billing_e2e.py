@@ -22,7 +22,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
@@ -33,6 +32,7 @@ from amanat.billing.provisioner import RecordingProvisioner
 from amanat.billing.run import run_billing
 from amanat.billing.tax import load_tax_table
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.runtime import Runtime, build_runtime
 from tests.conftest import LiveServer, serving

@@ -16,12 +16,12 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.export import export_lines
 from amanat.audit.verify import _parallel, load_checkpoints, verify_chain
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.db import migrate
 from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner

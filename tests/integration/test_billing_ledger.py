@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from amanat.access.actor import Actor
 from amanat.access.guard import AccessDenied
 from amanat.billing import catalogue, invoicing, orders, payments, reconciliation, taxprofile
 from amanat.billing.catalogue import DEMO_CATALOGUE
@@ -23,6 +22,7 @@ from amanat.billing.statement import withholding_statement
 from amanat.cli import app as amanat_cli
 from amanat.comms.models import OutboxMessage
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Invalid, NotFound
 from amanat.runtime import Runtime, build_runtime

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
@@ -19,6 +18,7 @@ from amanat.billing.models import Invoice, ProvisioningAction
 from amanat.billing.run import run_billing
 from amanat.comms.models import OutboxMessage
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Forbidden, Invalid
 from amanat.runtime import Runtime, build_runtime

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue, certificates, invoicing, orders, payments
 from amanat.billing.catalogue import DEMO_CATALOGUE
@@ -25,6 +24,7 @@ from amanat.billing.run import run_billing
 from amanat.billing.statement import withholding_statement
 from amanat.cli import app as amanat_cli
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.customers import service as customers
 from amanat.customers.models import Customer

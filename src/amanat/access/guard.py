@@ -38,12 +38,12 @@ from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access import training
-from amanat.access.actor import Actor
 from amanat.access.references import ReferenceChecker, load_reference_checkers
 from amanat.audit import canonical
 from amanat.audit import service as audit
 from amanat.audit.append import append_event, config_of
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.clock import Clock
 from amanat.core.errors import BadRequest, Forbidden
 from amanat.db.uow import DriverUnitOfWork, UnitOfWork

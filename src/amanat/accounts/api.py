@@ -7,14 +7,6 @@ from fastapi.responses import JSONResponse
 
 from amanat.accounts import mfa, sessions, tokens
 from amanat.accounts import service as accounts
-from amanat.accounts.deps import (
-    CustomerActor,
-    authenticate,
-    clear_session_cookie,
-    cookie_name,
-    current_session_id,
-    set_session_cookie,
-)
 from amanat.accounts.schemas import (
     ApiTokenCreatedOut,
     ApiTokenIn,
@@ -33,10 +25,13 @@ from amanat.accounts.schemas import (
     SignupOut,
     TokenIn,
 )
-from amanat.accounts.web import client_info, runtime_of
 from amanat.core.errors import Unauthenticated
 from amanat.customers import service as customers
 from amanat.customers.schemas import ProfileOut, ProfileUpdateIn
+from amanat.web.caller import CustomerActor, authenticate, current_session_id
+from amanat.web.client import client_info
+from amanat.web.cookies import clear_session_cookie, cookie_name, set_session_cookie
+from amanat.web.request import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Customer = CustomerActor

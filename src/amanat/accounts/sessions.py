@@ -12,15 +12,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
 
-from amanat.access.actor import Actor
 from amanat.accounts.models import ActionToken, ApiToken, AuthSession, Credential, RecoveryCode
-from amanat.accounts.useragent import ClientInfo, TechnicalData, approximate_network, technical_data
+from amanat.accounts.useragent import TechnicalData, approximate_network, technical_data
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import NotFound
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
+from amanat.web.client import ClientInfo
 
 T = "auth_sessions"
 TECH_CATEGORIES = frozenset(

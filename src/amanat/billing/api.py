@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from amanat.accounts.deps import CustomerActor, StaffActor
 from amanat.billing import (
     catalogue,
     certificates,
@@ -36,6 +35,7 @@ from amanat.billing.schemas import (
     TaxProfileIn,
 )
 from amanat.runtime import Runtime
+from amanat.web.caller import CustomerActor, StaffActor
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 Customer = CustomerActor

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amanat.access.actor import Actor
+from amanat.core.actor import Actor
 
 if TYPE_CHECKING:
     from amanat.runtime import Runtime

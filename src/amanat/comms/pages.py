@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import page_staff
-from amanat.accounts.web import render, runtime_of
 from amanat.comms import service
+from amanat.core.actor import Actor
+from amanat.web.caller import page_staff
+from amanat.web.render import render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(page_staff)]

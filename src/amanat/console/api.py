@@ -16,10 +16,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 
-from amanat.accounts.deps import StaffActor
-from amanat.accounts.web import runtime_of
 from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn, PurposesOut
+from amanat.web.caller import StaffActor
+from amanat.web.request import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["staff: customers"])
 Staff = StaffActor

@@ -113,9 +113,9 @@ def train(
     """Record a completed security training; staff without current training see no personal data."""
     from datetime import date
 
-    from amanat.access.actor import Actor
     from amanat.access.training import record_training
     from amanat.cli import open_runtime, operator_errors
+    from amanat.core.actor import Actor
     from amanat.staff import service
 
     try:

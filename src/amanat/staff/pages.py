@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from amanat.accounts import signin_pages as flow
-from amanat.accounts.deps import (
-    require_csrf,
-)
 from amanat.accounts.signin_pages import SignInFlow
-from amanat.accounts.web import render, runtime_of
 from amanat.core.errors import AmanatError, Invalid
 from amanat.staff import service as staff
+from amanat.web.csrf import require_csrf
+from amanat.web.render import render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(require_csrf)

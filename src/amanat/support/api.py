@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 
-from amanat.accounts.deps import CustomerActor, StaffActor
 from amanat.core.errors import BadRequest
 from amanat.runtime import Runtime
 from amanat.support import desk
@@ -24,6 +23,7 @@ from amanat.support.schemas import (
     TicketOut,
     TicketSummary,
 )
+from amanat.web.caller import CustomerActor, StaffActor
 
 router = APIRouter(prefix="/api/v1", tags=["support"])
 Customer = CustomerActor

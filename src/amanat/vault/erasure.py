@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.vault.discovery import encrypted_tables
 from amanat.vault.holds import is_hold_owner
