@@ -1,4 +1,4 @@
-"""The `amanat` command. Each domain adds its sub-app to SUB_APPS."""
+"""The `amanat` command. Each domain declares its sub-commands in its Domain (amanat.composition)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,12 @@ from typing import Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from amanat.audit import cli as audit_cli
-from amanat.billing import cli as billing_cli
-from amanat.comms import cli as comms_cli
+from amanat import composition
 from amanat.config import Settings
 from amanat.core.errors import AmanatError
 from amanat.core.logging import configure_logging
-from amanat.policy import cli as policy_cli
 from amanat.policy.loader import PolicyInvalid
-from amanat.psp import cli as psp_cli
-from amanat.retention import cli as retention_cli
-from amanat.runtime import Runtime, build_runtime
-from amanat.staff import cli as staff_cli
-from amanat.vault import cli as vault_cli
+from amanat.runtime import Runtime
 
 app = typer.Typer(
     help="Amanat: the customer data platform that keeps its privacy policy's promises.",
@@ -30,17 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (
-    ("policy", policy_cli.app),
-    ("staff", staff_cli.app),
-    ("outbox", comms_cli.app),
-    ("keys", vault_cli.app),
-    ("dev", psp_cli.app),
-    ("billing", billing_cli.app),
-    ("audit", audit_cli.app),
-    ("retention", retention_cli.app),
-)
-for _name, _sub in SUB_APPS:
+for _name, _sub in composition.sub_apps():
     app.add_typer(_sub, name=_name)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,7 +66,7 @@ def operator_errors(func: F) -> F:
 
 def open_runtime() -> Runtime:
     """The runtime for a command (raises PolicyInvalid or ConfigError for the wrapper)."""
-    return build_runtime(settings_from_context())
+    return composition.build_runtime(settings_from_context())
 
 
 @app.command()
@@ -115,9 +98,8 @@ def serve() -> None:
     configure_logging(settings.log_level, settings.log_path)
     typer.echo(f"Amanat is serving {settings.resolved_public_url}")
     if settings.support_smtp_in_server:
-        from amanat.support.mail import start_listener
-
-        start_listener(runtime)
+        for start_listener in composition.listeners():
+            start_listener(runtime)
     make_server(runtime).run()
 
 

@@ -186,7 +186,7 @@ WRITERS, PER_WRITER = 8, 25
 
 def _write_events(data_dir: str, database_url: str | None, count: int) -> None:
     """One writer (a thread on SQLite, a process of its own on PostgreSQL)."""
-    from amanat.runtime import build_runtime
+    from amanat.composition import build_runtime
 
     runtime = build_runtime(
         Settings(

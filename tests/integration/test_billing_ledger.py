@@ -21,11 +21,12 @@ from amanat.billing.run import run_billing
 from amanat.billing.statement import withholding_statement
 from amanat.cli import app as amanat_cli
 from amanat.comms.models import OutboxMessage
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Invalid, NotFound
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.factories.accounts import create_customer, create_staff
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)

@@ -17,11 +17,12 @@ from amanat.billing.invoicing import invoice_lines, list_invoices
 from amanat.billing.models import Invoice, ProvisioningAction
 from amanat.billing.run import run_billing
 from amanat.comms.models import OutboxMessage
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Forbidden, Invalid
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.factories.accounts import create_customer
 
 ORDER_DAY = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)
