@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import typer
-from fastapi import APIRouter
 
 from amanat.access import models as access_models
 from amanat.accounts.domain import DOMAIN as ACCOUNTS
@@ -39,7 +39,11 @@ from amanat.runtime import build_runtime as build_platform_runtime
 from amanat.staff.domain import DOMAIN as STAFF
 from amanat.support.domain import DOMAIN as SUPPORT
 from amanat.vault import models as vault_models
-from amanat.web.caller import CallerResolver
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from amanat.web.caller import CallerResolver
 
 DOMAINS: tuple[Domain, ...] = (
     CONSOLE,
@@ -77,7 +81,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 
 
 def routers() -> list[APIRouter]:
-    return [router for d in DOMAINS for router in d.routers]
+    return [router for d in DOMAINS for router in d.routers()]
 
 
 def sub_apps() -> list[tuple[str, typer.Typer]]:

@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import typer
-from fastapi import APIRouter
 
 from amanat.access.references import ReferenceChecker
 from amanat.runtime import Runtime
 from amanat.vault.erasure import ReplayHook
-from amanat.web.caller import CallerResolver
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from amanat.web.caller import CallerResolver
 
 
 @dataclass
@@ -61,7 +64,9 @@ Link = Mapping[str, str]
 @dataclass(frozen=True)
 class Domain:
     name: str
-    routers: tuple[APIRouter, ...] = ()  # api.py and pages.py routers, in order
+    # () -> the api.py and pages.py routers, in order. A function, so that only the app
+    # imports the web side: `amanat --help` stays fast.
+    routers: Callable[[], tuple[APIRouter, ...]] = tuple
     cli: tuple[tuple[str, typer.Typer], ...] = ()  # (sub-command name, Typer app)
     models: ModuleType | None = None  # the domain's models module (imported, not a string)
     init_steps: tuple[InitStep, ...] = ()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from amanat.accounts.redis_throttle import RedisThrottleStore
 from amanat.registration import Finding
 from amanat.runtime import Runtime
 
@@ -12,6 +11,8 @@ from amanat.runtime import Runtime
 def throttle_store(runtime: Runtime) -> Iterator[Finding]:
     settings = runtime.settings
     if settings.redis_url:
+        from amanat.accounts.redis_throttle import RedisThrottleStore
+
         store = RedisThrottleStore.for_url(settings.redis_url)
         try:
             store.client.ping()

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from amanat.comms import cli, models, pages
+from typing import TYPE_CHECKING
+
+from amanat.comms import cli, models
 from amanat.registration import Domain
 
-DOMAIN = Domain(name="comms", routers=(pages.router,), cli=(("outbox", cli.app),), models=models)
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> tuple[APIRouter, ...]:
+    from amanat.comms import pages
+
+    return (pages.router,)
+
+
+DOMAIN = Domain(name="comms", routers=_routers, cli=(("outbox", cli.app),), models=models)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from amanat.console import api, pages
+from typing import TYPE_CHECKING
+
 from amanat.registration import Domain
 
-DOMAIN = Domain(name="console", routers=(api.router, pages.router))
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> tuple[APIRouter, ...]:
+    from amanat.console import api, pages
+
+    return (api.router, pages.router)
+
+
+DOMAIN = Domain(name="console", routers=_routers)

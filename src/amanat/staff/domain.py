@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from amanat.registration import Domain
-from amanat.staff import checks, cli, models, pages
+from amanat.staff import checks, cli, models
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> tuple[APIRouter, ...]:
+    from amanat.staff import pages
+
+    return (pages.router,)
+
 
 DOMAIN = Domain(
     name="staff",
-    routers=(pages.router,),
+    routers=_routers,
     cli=(("staff", cli.app),),
     models=models,
     doctor_checks=(("staff training", checks.security_training),),
