@@ -63,7 +63,9 @@ def authenticate(request: Request, principal_kind: str) -> AuthContext | None:
     runtime = runtime_of(request)
     resolve: CallerResolver = request.app.state.resolve_caller
     bearer = _bearer(request)
-    cookie = "" if bearer is not None else request.cookies.get(cookie_name(runtime, principal_kind), "")
+    cookie = (
+        "" if bearer is not None else request.cookies.get(cookie_name(runtime, principal_kind), "")
+    )
     with runtime.uow() as uow:
         context = resolve(uow, runtime, bearer, cookie, principal_kind)
         uow.commit()
