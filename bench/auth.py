@@ -31,10 +31,12 @@ from tests.factories.accounts import PASSWORD, signup_data
 
 from amanat.accounts import service as accounts
 from amanat.accounts.schemas import SignupIn
-from amanat.accounts.useragent import ClientInfo, technical_data
+from amanat.accounts.useragent import technical_data
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.install import initialise
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
+from amanat.web.client import ClientInfo
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36"
 

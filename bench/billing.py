@@ -43,12 +43,13 @@ from amanat.billing.processor import HttpProcessor
 from amanat.billing.provisioner import RecordingProvisioner
 from amanat.billing.run import run_billing
 from amanat.billing.tax import load_tax_table
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.clock import FixedClock
 from amanat.customers.models import Customer
 from amanat.db.base import new_id
 from amanat.install import initialise
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
 
 SECRET = "whsec_bench"

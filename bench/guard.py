@@ -31,17 +31,18 @@ from pathlib import Path
 
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, select, text
 
-from amanat.access.actor import Actor
 from amanat.access.training import record_training
 from amanat.audit import canonical as c
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.verify import verify_chain
+from amanat.composition import build_runtime
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.customers.models import Customer
 from amanat.db.base import new_id
 from amanat.install import initialise
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
 
 FIVE = (

@@ -177,9 +177,9 @@ def tickets_benchmark(count: int) -> None:
     from tests.conftest import serving, trusting_client
     from tests.factories.accounts import create_customer, customer_api_token
 
+    from amanat.composition import build_runtime
     from amanat.config import Settings
     from amanat.install import initialise
-    from amanat.runtime import build_runtime
 
     with tempfile.TemporaryDirectory() as tmp:
         runtime = build_runtime(Settings(environment="test", data_dir=Path(tmp) / "data"))

@@ -27,12 +27,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import bindparam, insert, select
 
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.clock import SystemClock
 from amanat.customers.models import Customer
 from amanat.db.base import new_id
 from amanat.install import initialise
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_cnic, normalise_email, normalise_phone
 from amanat.vault.rotation import rotate_master
 

@@ -19,11 +19,12 @@ import sys
 PROBE = """
 import sys, time
 from amanat.accounts import useragent
+from amanat.web.client import ClientInfo
 if sys.argv[1] == "warm":
     useragent.warm_up()
 agent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 start = time.perf_counter()
-useragent.technical_data(useragent.ClientInfo(ip="192.0.2.1", user_agent=agent))
+useragent.technical_data(ClientInfo(ip="192.0.2.1", user_agent=agent))
 print(time.perf_counter() - start)
 """
 

@@ -16,8 +16,8 @@ from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from amanat.composition import load_models
 from amanat.db.base import Base
-from amanat.db.registry import load_models
 
 TARGET = Path(__file__).resolve().parents[1] / "src/amanat/db/migrations/versions/0001_initial.py"
 

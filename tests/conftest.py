@@ -27,10 +27,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from amanat.composition import build_runtime, load_models
 from amanat.config import Settings
 from amanat.db.base import Base
-from amanat.db.registry import load_models
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 
 POSTGRES_URL = os.environ.get(
     "AMANAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

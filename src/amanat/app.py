@@ -2,67 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from amanat import __version__
-from amanat.access import api as access_api
-from amanat.access import pages as access_pages
-from amanat.accounts import api as accounts_api
-from amanat.accounts import pages as accounts_pages
-from amanat.accounts import portal as accounts_portal
-from amanat.accounts import useragent
-from amanat.billing import api as billing_api
-from amanat.billing import pages as billing_pages
-from amanat.comms import pages as comms_pages
-from amanat.console import api as console_api
-from amanat.console import pages as console_pages
+from amanat import __version__, composition
 from amanat.db.engine import is_reachable
-from amanat.policy import pages as policy_pages
 from amanat.runtime import Runtime
-from amanat.staff import api as staff_api
-from amanat.staff import pages as staff_pages
-from amanat.support import api as support_api
-from amanat.support import pages as support_pages
 from amanat.web.errors import install_error_handlers
 from amanat.web.logging import RequestLogMiddleware
 from amanat.web.origin import CookieOriginMiddleware
 from amanat.web.security import SecurityHeadersMiddleware
 from amanat.web.templating import STATIC, make_templates
 
-# Each domain that serves HTTP adds its routers here (api.py and pages.py).
-ROUTERS = (
-    console_api.router,
-    console_pages.router,
-    access_api.router,
-    access_pages.router,
-    policy_pages.router,
-    accounts_api.router,
-    accounts_pages.router,
-    accounts_portal.router,
-    staff_pages.router,
-    staff_api.router,
-    comms_pages.router,
-    billing_api.router,
-    billing_pages.router,
-    support_api.router,
-    support_pages.router,
-)
-
-
-# Work done once per process when the server starts, before the first request (not at
-# import, and not inside a request): each entry is a plain function.
-STARTUP: tuple[Callable[[], None], ...] = (useragent.warm_up,)
-
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    for task in STARTUP:
+    # Work done once per process before the first request (not at import, not in a request).
+    for task in composition.startup():
         task()
     yield
 
@@ -81,17 +41,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     templates = make_templates()
     templates.env.globals["provider_name"] = runtime.policy.provider.name
     templates.env.globals["provider_service"] = runtime.policy.provider.service
-    templates.env.globals["home_links"] = [
-        {"href": "/signup", "label": "Create an account"},
-        {"href": "/signin", "label": "Sign in"},
-    ]
-    portal_links = cast(list[dict[str, str]], templates.env.globals.setdefault("portal_links", []))
-    portal_links.append({"href": "/account/access-log", "label": "Who saw my data"})
-    portal_links.append({"href": "/support", "label": "Support"})
-    cast(list[dict[str, str]], templates.env.globals["portal_links"]).append(
-        {"href": "/billing", "label": "Billing"}
-    )
+    templates.env.globals["home_links"] = composition.home_links()
+    templates.env.globals["portal_links"] = composition.portal_links()
     app.state.templates = templates
+    app.state.resolve_caller = composition.caller_resolver()
 
     install_error_handlers(app)
     app.add_middleware(CookieOriginMiddleware)  # inside the security headers: its 403 gets them
@@ -109,6 +62,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     def home(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "home.html", {})
 
-    for router in ROUTERS:
+    for router in composition.routers():
         app.include_router(router)
     return app

@@ -1,4 +1,4 @@
-"""The `amanat` command. Each domain adds its sub-app to SUB_APPS."""
+"""The `amanat` command. Each domain declares its sub-commands in its Domain (amanat.composition)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,16 @@ from typing import Annotated
 
 import typer
 
-from amanat.audit import cli as audit_cli
-from amanat.billing import cli as billing_cli
+from amanat import composition
 from amanat.cli_kit import (
     build_command_runtime,
+    offer_runtime_builder,
     open_runtime,
     operator_errors,
     settings_from_context,
 )
-from amanat.comms import cli as comms_cli
 from amanat.config import describe_settings
 from amanat.core.logging import configure_logging
-from amanat.policy import cli as policy_cli
-from amanat.psp import cli as psp_cli
-from amanat.retention import cli as retention_cli
-from amanat.staff import cli as staff_cli
-from amanat.vault import cli as vault_cli
 
 app = typer.Typer(
     help="Amanat: the customer data platform that keeps its privacy policy's promises.",
@@ -30,23 +24,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-SUB_APPS: tuple[tuple[str, typer.Typer], ...] = (
-    ("policy", policy_cli.app),
-    ("staff", staff_cli.app),
-    ("outbox", comms_cli.app),
-    ("keys", vault_cli.app),
-    ("dev", psp_cli.app),
-    ("billing", billing_cli.app),
-    ("audit", audit_cli.app),
-    ("retention", retention_cli.app),
-)
-for _name, _sub in SUB_APPS:
+for _name, _sub in composition.sub_apps():
     app.add_typer(_sub, name=_name)
 
 
 @app.callback()
 def _root() -> None:
     settings_from_context()
+    # Sub-commands open the runtime through the kit; it is built with every domain's
+    # reference checkers and erasure hooks, which only the composition knows.
+    offer_runtime_builder(composition.build_runtime)
 
 
 @app.command()
@@ -75,9 +62,8 @@ def serve() -> None:
     configure_logging(settings.log_level, settings.log_path)
     typer.echo(f"Amanat is serving {settings.resolved_public_url}")
     if settings.support.smtp_in_server:
-        from amanat.support.mail import start_listener
-
-        start_listener(runtime)
+        for start_listener in composition.listeners():
+            start_listener(runtime)
     make_server(runtime).run()
 
 

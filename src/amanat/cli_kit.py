@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SETTINGS = "amanat.settings"
+_BUILDER = "amanat.build_runtime"
 
 
 def fail(message: str) -> NoReturn:
@@ -72,13 +73,18 @@ def operator_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]  # wraps keeps the signature Typer reads
 
 
+def offer_runtime_builder(build: Callable[[Settings], Runtime]) -> None:
+    """The root command hands the kit the composition's runtime builder (the kit sits
+    below the composition, so it cannot import it)."""
+    ctx = click.get_current_context()
+    ctx.meta[_BUILDER] = build
+
+
 def build_command_runtime() -> Runtime:
     """The runtime for a command that keeps it until the process ends (serve, demo)."""
-    # Imported here: the runtime pulls in SQLAlchemy, the vault and the guard, which
-    # `amanat --help` must not pay for.
-    from amanat.runtime import build_runtime
-
-    return build_runtime(settings_from_context())
+    ctx = click.get_current_context()
+    build: Callable[[Settings], Runtime] = ctx.meta[_BUILDER]
+    return build(settings_from_context())
 
 
 @contextmanager

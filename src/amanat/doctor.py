@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import metadata
-from typing import Literal
 
-from sqlalchemy import select
-
+from amanat import composition
 from amanat.core.errors import AmanatError
+from amanat.registration import DoctorCheck, Finding
 from amanat.runtime import Runtime
 
-State = Literal["ok", "off", "failing"]
 # A master key or customer data key older than this is due for `amanat keys rotate`.
 KEY_MAX_AGE = timedelta(days=365)
 # (setting, what it protects): each must be on in the shipped configuration.
@@ -33,14 +31,6 @@ PROTECTIONS = (
     ("csrf", "CSRF tokens on every form"),
     ("secure_cookies", "Secure, __Host- session cookies"),
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    area: str
-    name: str
-    state: State
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ def run_checks(runtime: Runtime) -> Report:
     Callers: `amanat doctor` (the operator). Records nothing.
     """
     findings: list[Finding] = []
-    for area, check in CHECKS:
+    for area, check in all_checks():
         try:
             findings.extend(check(runtime))
         except AmanatError as exc:  # one sentence saying what to fix
@@ -90,21 +80,6 @@ def _protections(runtime: Runtime) -> Iterator[Finding]:
         "protections", "no account enumeration", "ok",
         "on (same answer and work for unknown accounts; no setting turns it off)",
     )  # fmt: skip
-    if settings.redis_url:
-        from amanat.accounts.redis_throttle import RedisThrottleStore
-
-        store = RedisThrottleStore.for_url(settings.redis_url)
-        try:
-            store.client.ping()
-        except Exception:  # noqa: BLE001 -- any failure means the shared counters are unreachable
-            yield Finding(
-                "protections", "throttle store", "failing",
-                "Redis at AMANAT_REDIS_URL does not answer; sign-ins will fail until it does",
-            )  # fmt: skip
-            return
-        yield Finding("protections", "throttle store", "ok", "Redis (answers)")
-    else:
-        yield Finding("protections", "throttle store", "ok", "the database")
 
 
 def _age(at: datetime | None, now: datetime) -> str:
@@ -161,39 +136,6 @@ def _keys(runtime: Runtime) -> Iterator[Finding]:
             detail += f", the oldest {_age(oldest, now)}"
         yield Finding("keys", "customer data keys", "ok", detail)
     yield Finding("keys", "key store", "ok", f"{report.store}, apart from the database")
-
-
-def _training(runtime: Runtime) -> Iterator[Finding]:
-    from amanat.access.training import training_overview
-    from amanat.staff.models import StaffMember
-
-    roles = {r.id: r for r in runtime.policy.roles}
-    with runtime.uow() as uow:
-        staff = uow.session.execute(
-            select(StaffMember.id, StaffMember.number, StaffMember.role)
-            .where(StaffMember.status != "removed")
-            .order_by(StaffMember.number)
-        ).all()
-        states = training_overview(
-            uow.session, roles, [(s.id, s.role) for s in staff if s.role in roles],
-            runtime.clock.now().date(),
-        )  # fmt: skip
-    lapsed = [
-        f"#{s.number} {s.role} ({states[s.id].describe()})"
-        for s in staff
-        if s.id in states and not states[s.id].allows_personal_data
-    ]
-    if lapsed:
-        yield Finding(
-            "staff training", "security training", "off",
-            f"{len(lapsed)} refused personal data until trained: {'; '.join(lapsed)}; record "
-            "it with `amanat staff train EMAIL --completed YYYY-MM-DD`",
-        )  # fmt: skip
-    else:
-        yield Finding(
-            "staff training", "security training", "ok",
-            f"{len(staff)} staff member(s), none lapsed",
-        )  # fmt: skip
 
 
 def _policy(runtime: Runtime) -> Iterator[Finding]:
@@ -272,12 +214,19 @@ def _dependencies(runtime: Runtime) -> Iterator[Finding]:
             yield Finding("dependencies", name, "ok", installed)
 
 
-CHECKS: tuple[tuple[str, Callable[[Runtime], Iterator[Finding]]], ...] = (
+CHECKS: tuple[DoctorCheck, ...] = (
     ("protections", _protections),
     ("keys", _keys),
-    ("staff training", _training),
     ("policy", _policy),
     ("database", _store),
     ("audit", _audit),
     ("dependencies", _dependencies),
 )
+# The report lists areas in this order; a domain's checks join their area's platform checks.
+AREAS = ("protections", "keys", "staff training", "policy", "database", "audit", "dependencies")
+
+
+def all_checks() -> list[DoctorCheck]:
+    """The platform's checks and every domain's (amanat.composition), grouped by area."""
+    checks = [*CHECKS, *composition.doctor_checks()]
+    return sorted(checks, key=lambda c: AREAS.index(c[0]) if c[0] in AREAS else len(AREAS))

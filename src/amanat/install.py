@@ -7,59 +7,19 @@ written.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-
 from sqlalchemy import select
 
-from amanat import __version__
-from amanat.audit.setup import init_audit
+from amanat import __version__, composition
 from amanat.config import Settings
 from amanat.core.errors import ConfigError
+from amanat.core.files import check_writable
 from amanat.db import migrate
 from amanat.db.base import new_id
 from amanat.db.engine import check_reachable
 from amanat.db.system import Installation
+from amanat.registration import InitReport
 from amanat.runtime import Runtime
-from amanat.vault.service import init_keys
 from amanat.vault.tls import ensure_self_signed_certificate
-
-
-@dataclass
-class InitReport:
-    created: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-
-def check_writable(
-    directory: Path, variable: str = "AMANAT_DATA_DIR", what: str = "data directory"
-) -> None:
-    """Raise ConfigError unless ``directory`` exists (or can be made) and is writable.
-
-    Proven by doing, not by permission bits: root passes every ``os.access`` check, yet a
-    read-only or special file system still refuses. Nothing is left behind.
-    """
-    nearest = directory
-    while not nearest.exists() and nearest != nearest.parent:
-        nearest = nearest.parent
-    if not nearest.is_dir():
-        raise ConfigError(
-            f"The {what} {directory} cannot be made because {nearest} is a file, not a "
-            f"directory; choose another path with {variable}."
-        )
-    try:
-        if nearest == directory:
-            with tempfile.TemporaryFile(dir=directory):
-                pass
-        else:
-            Path(tempfile.mkdtemp(prefix=".amanat-probe-", dir=nearest)).rmdir()
-    except OSError as exc:
-        raise ConfigError(
-            f"The {what} {directory} is not writable ({exc.strerror}); choose another "
-            f"path with {variable} or fix the permissions of {nearest}."
-        ) from exc
 
 
 def check_writable_paths(settings: Settings) -> None:
@@ -105,7 +65,7 @@ def initialise(runtime: Runtime) -> InitReport:
             uow.commit()
             report.created.append("installation record")
 
-    for step in INIT_STEPS:
+    for step in composition.init_steps():  # each domain's, in order; each idempotent
         step(runtime, report)
 
     if ensure_self_signed_certificate(settings.cert_path, settings.cert_key_path):
@@ -113,9 +73,3 @@ def initialise(runtime: Runtime) -> InitReport:
     else:
         report.unchanged.append(f"TLS certificate {settings.cert_path}")
     return report
-
-
-# Domains that need something made at init (the key store, the audit signing key) add a
-# step here: a function (runtime, report) -> None that is idempotent.
-InitStep = Callable[[Runtime, InitReport], None]
-INIT_STEPS: tuple[InitStep, ...] = (init_keys, init_audit)

@@ -6,7 +6,7 @@ and the result is passed down.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access.guard import Guard
+from amanat.access.references import ReferenceChecker
 from amanat.audit.setup import configure_audit
 from amanat.config import Settings
 from amanat.core.clock import Clock, SystemClock
@@ -22,6 +23,17 @@ from amanat.db.uow import UnitOfWork
 from amanat.policy.loader import LoadedPolicy, load_policy
 from amanat.policy.model import Policy
 from amanat.vault.cipher import Vault
+from amanat.vault.erasure import ReplayHook
+
+
+@dataclass(frozen=True)
+class PlatformHooks:
+    """What the domains give the platform below them (built by amanat.composition): the
+    guard's reference checkers and the erasure replay's hooks."""
+
+    reference_checkers: Mapping[str, ReferenceChecker] = field(default_factory=dict)
+    erasure_hooks: tuple[ReplayHook, ...] = ()
+
 
 T = TypeVar("T")
 
@@ -38,6 +50,7 @@ class Runtime:
     # A domain's collaborators built from these parts (billing's processor and tax table),
     # keyed by their type so that the runtime names no domain.
     _parts: dict[type[Any], Any] = field(default_factory=dict, repr=False, compare=False)
+    hooks: PlatformHooks = field(default_factory=PlatformHooks)
 
     @property
     def policy(self) -> Policy:
@@ -62,8 +75,14 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """Load the policy (raising PolicyInvalid) and connect the store; nothing is created."""
+def build_runtime(
+    settings: Settings, clock: Clock | None = None, hooks: PlatformHooks | None = None
+) -> Runtime:
+    """Load the policy (raising PolicyInvalid) and connect the store; nothing is created.
+
+    Entry points call ``amanat.composition.build_runtime``, which passes every domain's
+    hooks."""
+    hooks = hooks or PlatformHooks()
     loaded = load_policy(settings.policy)
     engine = make_engine(settings.resolved_database_url)
     clock = clock or SystemClock()
@@ -76,6 +95,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         engine=engine,
         session_factory=session_factory,
         vault=vault,
-        guard=Guard(loaded.policy, vault, clock, session_factory),
+        guard=Guard(loaded.policy, vault, clock, session_factory, hooks.reference_checkers),
         clock=clock,
+        hooks=hooks,
     )

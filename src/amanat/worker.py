@@ -1,6 +1,6 @@
 """`amanat worker`: the background side of Amanat.
 
-For now it runs the inbound support mail listener (amanat.support.mail) until stopped
+For now it runs the domains' listeners (the inbound support mail listener) until stopped
 with Ctrl-C or SIGTERM. Other background jobs (outbox delivery, retention, monitoring)
 join here as they are built.
 """
@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from amanat import composition
 from amanat.runtime import Runtime
 
 Started = Callable[[list[str]], None]
@@ -21,10 +22,8 @@ def run_worker(
     runtime: Runtime, stop: threading.Event | None = None, started: Started | None = None
 ) -> None:
     """Start the listeners, report what runs through ``started``, block until ``stop``."""
-    from amanat.support.mail import start_listener
-
     stop = stop or threading.Event()
-    listener = start_listener(runtime)
+    running = [start(runtime) for start in composition.listeners()]
     if threading.current_thread() is threading.main_thread():
 
         def _stop(signum: int, frame: FrameType | None) -> None:
@@ -35,11 +34,12 @@ def run_worker(
         if started is not None:
             started(
                 [f"support mail: smtp://{listener.hostname}:{listener.port} "
-                 f"for {runtime.settings.support.address}"]
+                 f"for {runtime.settings.support.address}" for listener in running]
             )  # fmt: skip
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        listener.stop()
+        for listener in running:
+            listener.stop()

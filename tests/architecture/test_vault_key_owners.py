@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from amanat.composition import load_models
 from amanat.db.base import Base
-from amanat.db.registry import load_models
 from amanat.policy.loader import load_policy
 from amanat.vault.discovery import encrypted_tables
 

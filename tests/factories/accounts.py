@@ -10,11 +10,11 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from amanat.access.actor import Actor
 from amanat.accounts import service as accounts
 from amanat.accounts import tokens, totp
 from amanat.accounts.schemas import SignupIn
 from amanat.accounts.service import verify_email
+from amanat.core.actor import Actor
 from amanat.runtime import Runtime
 from amanat.staff import service as staff
 
@@ -129,8 +129,8 @@ def staff_page_cookie(runtime: Runtime, handle: StaffHandle) -> dict[str, str]:
     """A signed-in staff browser (second factor done) as a Cookie header, and its form
     token; for tests that visit console pages as many roles without the sign-in pages."""
     from amanat.accounts import sessions
-    from amanat.accounts.deps import cookie_name
-    from amanat.accounts.useragent import ClientInfo
+    from amanat.web.client import ClientInfo
+    from amanat.web.cookies import cookie_name
 
     with runtime.uow() as uow:
         new, _ = sessions.create_session(

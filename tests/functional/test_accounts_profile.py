@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from amanat.access.actor import Actor
 from amanat.accounts.models import AuthSession, Credential
 from amanat.comms import service as outbox
 from amanat.comms.cli import app as outbox_cli
+from amanat.core.actor import Actor
 from amanat.customers import service as customers
 from amanat.customers.models import Customer
 from amanat.vault.api import VaultError

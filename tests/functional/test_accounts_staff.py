@@ -12,12 +12,12 @@ from fastapi import Depends
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from amanat.access.actor import Actor
 from amanat.accounts import totp
-from amanat.accounts.deps import api_staff
 from amanat.app import create_app
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.staff.cli import app as staff_cli
+from amanat.web.caller import api_staff
 from tests.factories.accounts import PASSWORD, create_customer, create_staff, customer_api_token
 
 

@@ -14,7 +14,7 @@ import ua_parser
 from fastapi.testclient import TestClient
 from amanat.app import create_app
 from amanat.config import Settings
-from amanat.runtime import build_runtime
+from amanat.composition import build_runtime
 
 runtime = build_runtime(Settings(environment="test", data_dir=Path(sys.argv[1])))
 app = create_app(runtime)

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.runtime import Runtime
 from tests.conftest import amanat_env, run_amanat
 from tests.factories.accounts import create_staff

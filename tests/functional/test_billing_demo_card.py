@@ -10,12 +10,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from amanat.app import create_app
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.demo import seed_demo
 from amanat.install import initialise
 from amanat.psp.server import sandbox_credentials
 from amanat.psp.signing import HEADER, signature_header
-from amanat.runtime import build_runtime
 
 
 def test_the_production_demo_accepts_the_sandbox_webhooks(

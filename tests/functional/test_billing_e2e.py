@@ -22,7 +22,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
@@ -32,9 +31,11 @@ from amanat.billing.processor import HttpProcessor
 from amanat.billing.provisioner import RecordingProvisioner
 from amanat.billing.run import run_billing
 from amanat.billing.tax import load_tax_table
+from amanat.composition import build_runtime
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.conftest import LiveServer, serving
 from tests.factories.accounts import create_customer, customer_api_token
 from tests.factories.billing import PSP_API_KEY, PSP_WEBHOOK_SECRET, Psp, sandbox_psp

@@ -16,9 +16,10 @@ from amanat.billing import catalogue
 from amanat.billing.catalogue import DEMO_CATALOGUE
 from amanat.billing.models import Invoice
 from amanat.billing.run import run_billing
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.clock import FixedClock
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, create_staff, signup_data
 

@@ -38,21 +38,21 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.accounts import sessions, tokens
-from amanat.accounts.deps import api_customer, page_customer
-from amanat.accounts.useragent import ClientInfo
 from amanat.app import create_app
 from amanat.billing import catalogue, certificates, orders, payments
 from amanat.billing.catalogue import DEMO_CATALOGUE
 from amanat.billing.models import Invoice
 from amanat.billing.run import run_billing
+from amanat.composition import build_runtime, load_models
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.db.base import Base
-from amanat.db.registry import load_models
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.support import service as support
+from amanat.web.caller import api_customer, page_customer
+from amanat.web.client import ClientInfo
 from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, create_staff, signup_data
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from amanat.composition import build_runtime
 from amanat.config import Settings
-from amanat.runtime import build_runtime
 from amanat.vault.tls import ensure_self_signed_certificate
 from tests.conftest import LiveServer, serving, trusting_context
 

@@ -26,8 +26,8 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from amanat.app import create_app
+from amanat.composition import build_runtime
 from amanat.config import Settings
-from amanat.runtime import build_runtime
 from tests.conftest import AMANAT_BIN, amanat_env, run_amanat, trusting_client
 
 CANARIES = {

@@ -13,10 +13,10 @@ import yaml
 from fastapi.testclient import TestClient
 
 from amanat.app import create_app
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.policy.loader import default_policy_text
 from amanat.policy.model import Duration, Policy
-from amanat.runtime import build_runtime
 
 VOID = {"meta", "link", "br", "img", "input", "hr", "source", "wbr"}
 

@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.access.guard import AccessDenied
 from amanat.app import create_app
 from amanat.billing import catalogue, orders
@@ -25,9 +24,11 @@ from amanat.billing.models import Invoice
 from amanat.billing.run import run_billing
 from amanat.comms import service as outbox
 from amanat.comms.models import OutboxMessage
+from amanat.composition import build_runtime
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.support import desk
 from amanat.support import service as tickets
 from tests.factories.accounts import create_customer, create_staff, staff_page_cookie

@@ -15,15 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.app import create_app
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
 from amanat.billing.models import Invoice
 from amanat.billing.run import run_billing
+from amanat.composition import build_runtime
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.factories.accounts import create_customer, create_staff
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)

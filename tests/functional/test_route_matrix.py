@@ -22,7 +22,13 @@ from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from amanat.accounts.deps import (
+from amanat.app import create_app
+from amanat.billing import reconciliation
+from amanat.composition import build_runtime
+from amanat.config import Settings
+from amanat.policy.model import Policy
+from amanat.runtime import Runtime
+from amanat.web.caller import (
     StaffActor,
     StaffFor,
     api_customer,
@@ -32,11 +38,6 @@ from amanat.accounts.deps import (
     page_customer,
     page_staff,
 )
-from amanat.app import create_app
-from amanat.billing import reconciliation
-from amanat.config import Settings
-from amanat.policy.model import Policy
-from amanat.runtime import Runtime, build_runtime
 from tests.factories.accounts import (
     StaffHandle,
     create_customer,

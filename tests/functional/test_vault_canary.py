@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from amanat.access.actor import Actor
 from amanat.comms import service as outbox
+from amanat.core.actor import Actor
 from amanat.core.logging import configure_logging
 from amanat.customers import service as customers
 from amanat.runtime import Runtime

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.verify import verify_chain
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner

@@ -16,12 +16,12 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.export import export_lines
 from amanat.audit.verify import _parallel, load_checkpoints, verify_chain
 from amanat.config import AuditSettings, Settings
+from amanat.core.actor import Actor
 from amanat.db import migrate
 from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
@@ -188,7 +188,7 @@ WRITERS, PER_WRITER = 8, 25
 
 def _write_events(data_dir: str, database_url: str | None, count: int) -> None:
     """One writer (a thread on SQLite, a process of its own on PostgreSQL)."""
-    from amanat.runtime import build_runtime
+    from amanat.composition import build_runtime
 
     runtime = build_runtime(
         Settings(

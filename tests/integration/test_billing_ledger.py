@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from amanat.access.actor import Actor
 from amanat.access.guard import AccessDenied
 from amanat.billing import catalogue, invoicing, orders, payments, reconciliation, taxprofile
 from amanat.billing.catalogue import DEMO_CATALOGUE
@@ -20,12 +19,14 @@ from amanat.billing.models import Invoice, Service
 from amanat.billing.overdue import run_overdue
 from amanat.billing.run import run_billing
 from amanat.billing.statement import withholding_statement
-from amanat.cli import app as amanat_cli
+from amanat.cli_kit import app as amanat_cli
 from amanat.comms.models import OutboxMessage
+from amanat.composition import build_runtime
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Invalid, NotFound
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.factories.accounts import create_customer, create_staff
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
@@ -17,10 +16,12 @@ from amanat.billing.invoicing import invoice_lines, list_invoices
 from amanat.billing.models import DocumentCounter, Invoice, ProvisioningAction
 from amanat.billing.run import run_billing
 from amanat.comms.models import OutboxMessage
+from amanat.composition import build_runtime
 from amanat.config import AuditSettings, Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Forbidden, Invalid
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.factories.accounts import create_customer
 
 ORDER_DAY = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)

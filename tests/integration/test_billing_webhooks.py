@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.audit.verify import verify_chain
 from amanat.billing import catalogue, orders
@@ -29,10 +28,12 @@ from amanat.billing.processor import HttpProcessor, WebhookRejected
 from amanat.billing.provisioner import RecordingProvisioner
 from amanat.billing.run import run_billing
 from amanat.billing.tax import load_tax_table
+from amanat.composition import build_runtime
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.db.base import new_id
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
 from tests.factories.accounts import create_customer
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from amanat.access.actor import Actor
 from amanat.access.guard import AccessDenied, Guard
 from amanat.access.training import record_training
 from amanat.audit.models import AuditEvent, AuditNote
+from amanat.core.actor import Actor
 from amanat.db.base import new_id
 from amanat.runtime import Runtime
 

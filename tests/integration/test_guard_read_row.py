@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from amanat.access.actor import Actor
 from amanat.access.guard import AccessDenied, Guard
 from amanat.access.training import record_training
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.audit.models import AuditEvent, AuditNote
 from amanat.audit.verify import verify_chain
+from amanat.core.actor import Actor
 from amanat.customers.models import Customer
 from amanat.db.base import new_id
 from amanat.runtime import Runtime

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from amanat.access.actor import Actor
 from amanat.accounts.demo import DEMO_EMAIL
+from amanat.core.actor import Actor
 from amanat.support import service as tickets
 from amanat.support.demo import seed_support
 from tests.factories.accounts import create_customer

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.access.guard import AccessDenied
 from amanat.audit.models import AuditEvent
 from amanat.comms.models import OutboxMessage
 from amanat.comms.service import show_message
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.core.errors import Conflict, Invalid, NotFound
 from amanat.support import desk

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.install import initialise
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.api import FieldTampered, KeyDestroyed, UnknownKey
 from amanat.vault.cipher import Vault
 from amanat.vault.models import ErasureLedger

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
+from amanat.core.actor import Actor
 from amanat.customers import service as customers
 from amanat.customers.models import Customer
 from amanat.runtime import Runtime
@@ -133,8 +133,8 @@ def test_replay_after_an_older_database_clears_credentials_sessions_and_tokens_a
         Credential,
         RecoveryCode,
     )
-    from amanat.accounts.useragent import ClientInfo
     from amanat.vault.erasure import replay_erasures
+    from amanat.web.client import ClientInfo
 
     customer_id = create_customer(runtime)
     actor = Actor.customer(customer_id)

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.clock import SystemClock
 from amanat.core.errors import ConfigError
 from amanat.install import initialise
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.api import KeyDestroyed, UnknownKey
 from amanat.vault.cipher import Vault
 from amanat.vault.master import EnvMasterKeys

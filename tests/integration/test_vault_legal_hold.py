@@ -16,20 +16,21 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from amanat.access.actor import Actor
 from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue, certificates, invoicing, orders, payments
 from amanat.billing.catalogue import DEMO_CATALOGUE
 from amanat.billing.models import Certificate, Invoice
 from amanat.billing.run import run_billing
 from amanat.billing.statement import withholding_statement
-from amanat.cli import app as amanat_cli
+from amanat.cli_kit import app as amanat_cli
+from amanat.composition import build_runtime
 from amanat.config import Settings
+from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.customers import service as customers
 from amanat.customers.models import Customer
 from amanat.retention.service import expire_legal_holds
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.api import KeyDestroyed
 from amanat.vault.erasure import replay_erasures
 from amanat.vault.holds import hold_owner

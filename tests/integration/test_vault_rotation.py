@@ -24,10 +24,11 @@ from sqlalchemy import (
     update,
 )
 
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.db.base import NOT_PERSONAL, new_id, personal
 from amanat.install import initialise
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from amanat.vault.cipher import Vault
 from amanat.vault.discovery import EncryptedTable
 from amanat.vault.rotation import rotate_customer_keys, rotate_master
@@ -305,7 +306,7 @@ _CHILD = """
 import sys
 sys.path.insert(0, {tests!r})
 from amanat.config import Settings
-from amanat.runtime import build_runtime
+from amanat.composition import build_runtime
 from amanat.vault.rotation import rotate_customer_keys
 from integration.test_vault_rotation import FOUND
 runtime = build_runtime(Settings())

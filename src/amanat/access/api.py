@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 
 from amanat.access.log import access_log
 from amanat.access.schemas import AccessLogOut
-from amanat.accounts.deps import CustomerActor
-from amanat.accounts.web import runtime_of
+from amanat.web.caller import CustomerActor
+from amanat.web.request import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["your data"])
 

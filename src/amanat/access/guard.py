@@ -38,12 +38,12 @@ from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access import training
-from amanat.access.actor import Actor
-from amanat.access.references import ReferenceChecker, load_reference_checkers
+from amanat.access.references import ReferenceChecker
 from amanat.audit import canonical
 from amanat.audit import service as audit
 from amanat.audit.append import append_event, config_of
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.clock import Clock
 from amanat.core.errors import BadRequest, Forbidden
 from amanat.db.uow import DriverUnitOfWork, UnitOfWork
@@ -120,7 +120,8 @@ class Guard:
         session_factory: sessionmaker[Session],
         reference_checkers: Mapping[str, ReferenceChecker] | None = None,
     ) -> None:
-        """Build the guard; ``reference_checkers`` default to amanat.access.references'."""
+        """Build the guard with the domains' reference checkers (none: every purpose that
+        needs a reference is refused)."""
         self.policy = policy
         # The policy is fixed for the guard's life: look-ups by id, not scans, on every read.
         self._roles = {role.id: role for role in policy.roles}
@@ -132,9 +133,7 @@ class Guard:
         self._session_factory = session_factory
         self._engine: Engine = session_factory.kw["bind"]
         self._row_sql: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._reference_checkers: dict[str, ReferenceChecker] = dict(
-            load_reference_checkers() if reference_checkers is None else reference_checkers
-        )
+        self._reference_checkers: dict[str, ReferenceChecker] = dict(reference_checkers or {})
         # Positive cache only: training records are only ever added, so "trained until D"
         # can become later but never earlier. Keyed by (staff id, role).
         self._trained_until: dict[tuple[str, str], tuple[date, float]] = {}

@@ -12,10 +12,10 @@ import json
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.access.schemas import AccessEntryOut, AccessLogOut
 from amanat.audit.events import Event
 from amanat.audit.models import AuditEvent
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.policy.model import Policy
 from amanat.staff.models import StaffMember

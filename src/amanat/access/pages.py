@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from amanat.access.actor import Actor
 from amanat.access.log import access_log
-from amanat.accounts.deps import page_customer
-from amanat.accounts.web import render, runtime_of
+from amanat.core.actor import Actor
+from amanat.web.caller import page_customer
+from amanat.web.render import render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,10 +14,10 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from amanat.access.actor import Actor
 from amanat.access.models import StaffTraining
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.clock import Clock
 from amanat.core.errors import Invalid
 from amanat.db.base import new_id

@@ -7,16 +7,6 @@ from fastapi.responses import JSONResponse
 
 from amanat.accounts import mfa, phone, reauth, sessions, tokens
 from amanat.accounts import service as accounts
-from amanat.accounts.deps import (
-    CustomerActor,
-    RecentCustomerActor,
-    SessionCustomerActor,
-    authenticate,
-    clear_session_cookie,
-    cookie_name,
-    current_session_id,
-    set_session_cookie,
-)
 from amanat.accounts.schemas import (
     ApiTokenCreatedOut,
     ApiTokenIn,
@@ -38,10 +28,24 @@ from amanat.accounts.schemas import (
     SignupOut,
     TokenIn,
 )
-from amanat.accounts.web import client_info, runtime_of, set_device_cookie
 from amanat.core.errors import Unauthenticated
 from amanat.customers import service as customers
 from amanat.customers.schemas import ProfileOut, ProfileUpdateIn
+from amanat.web.caller import (
+    CustomerActor,
+    RecentCustomerActor,
+    SessionCustomerActor,
+    authenticate,
+    current_session_id,
+)
+from amanat.web.client import client_info
+from amanat.web.cookies import (
+    clear_session_cookie,
+    cookie_name,
+    set_device_cookie,
+    set_session_cookie,
+)
+from amanat.web.request import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Customer = CustomerActor

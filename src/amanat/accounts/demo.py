@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.accounts import service as accounts
 from amanat.accounts import tokens, totp
 from amanat.accounts.models import Credential
 from amanat.accounts.schemas import SignupIn
+from amanat.core.actor import Actor
 from amanat.customers import service as customers
 from amanat.runtime import Runtime
 from amanat.staff import service as staff

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from amanat.access.actor import Actor
 from amanat.accounts import notices, sessions, totp
 from amanat.accounts.models import AuthSession, Credential, RecoveryCode
 from amanat.accounts.security import mfa_key, record_security_event
 from amanat.accounts.throttle import Throttle, throttle_for
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Conflict, Invalid, Unauthenticated
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -9,9 +9,9 @@ change commits. Staff have no mailbox in Amanat; their notices are the audit eve
 
 from __future__ import annotations
 
-from amanat.access.actor import Actor
 from amanat.accounts import mail
 from amanat.comms.service import queue_mail
+from amanat.core.actor import Actor
 from amanat.customers import service as customers
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -14,16 +14,16 @@ from pydantic import ValidationError
 
 from amanat.accounts import service as accounts
 from amanat.accounts import signin_pages as flow
-from amanat.accounts.deps import (
-    clear_session_cookie,
-    require_csrf,
-)
 from amanat.accounts.schemas import SignupIn
 from amanat.accounts.signin_pages import SignInFlow, with_retry_after
 from amanat.accounts.tokens import peek_action_token
-from amanat.accounts.web import client_info, render, runtime_of
 from amanat.core.errors import AmanatError, Invalid, TooManyRequests
 from amanat.customers.models import PROVINCES
+from amanat.web.client import client_info
+from amanat.web.cookies import clear_session_cookie
+from amanat.web.csrf import require_csrf
+from amanat.web.render import render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(require_csrf)

@@ -17,10 +17,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.accounts.models import ActionToken
 from amanat.accounts.throttle import throttle_for
 from amanat.comms.sms import sms_sender
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Invalid
 from amanat.customers import service as customers
 from amanat.customers.schemas import ProfileOut, ProfileUpdateIn

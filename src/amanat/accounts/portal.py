@@ -10,22 +10,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from amanat.access.actor import Actor
 from amanat.accounts import mfa, phone, reauth, sessions, tokens, totp
 from amanat.accounts import service as accounts
-from amanat.accounts.deps import (
-    check_recent_auth,
-    current_session_id,
-    page_customer,
-    require_csrf,
-    set_session_cookie,
-)
 from amanat.accounts.pages import form_values
-from amanat.accounts.web import client_info, redirect, render, runtime_of
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Forbidden, Invalid, TooManyRequests
 from amanat.customers import service as customers
 from amanat.customers.models import PROVINCES
 from amanat.customers.schemas import AddressIn, ProfileUpdateIn
+from amanat.web.caller import check_recent_auth, current_session_id, page_customer
+from amanat.web.client import client_info
+from amanat.web.cookies import set_session_cookie
+from amanat.web.csrf import require_csrf
+from amanat.web.render import redirect, render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amanat.access.actor import Actor
 from amanat.accounts import mfa, notices, sessions
 from amanat.accounts.models import AuthSession, Credential
 from amanat.accounts.passwords import password_problem
@@ -29,13 +28,15 @@ from amanat.accounts.security import (
 )
 from amanat.accounts.service import count_failure, names_for_rule, store_password
 from amanat.accounts.throttle import throttle_for
-from amanat.accounts.useragent import ClientInfo, normalise_ip
+from amanat.accounts.useragent import normalise_ip
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Invalid
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_email
+from amanat.web.client import ClientInfo
 
 FIX = "Some fields need fixing; see each field."
 WRONG_PASSWORD = "Your password is not right."  # noqa: S105 -- a message, not a secret

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from amanat.access.actor import Actor
 from amanat.accounts import mail, notices, sessions
 from amanat.accounts.models import ActionToken, AuthSession, Credential
 from amanat.accounts.passwords import password_problem
@@ -30,10 +29,11 @@ from amanat.accounts.security import (
 )
 from amanat.accounts.throttle import Refusal, Throttle, throttle_for
 from amanat.accounts.tokens import issue_action_token, peek_action_token, use_action_token
-from amanat.accounts.useragent import ClientInfo, normalise_ip
+from amanat.accounts.useragent import normalise_ip
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.comms.service import queue_mail
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Conflict, Invalid, Unauthenticated
 from amanat.customers import service as customers
 from amanat.customers.models import Customer
@@ -41,6 +41,7 @@ from amanat.customers.validation import FIX_FIELDS, raise_if_any, validate_detai
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_email
+from amanat.web.client import ClientInfo
 
 SIGNIN_FAILED = "The e-mail address or password is not right; check both and try again."
 SIGNUP_REFUSED = (

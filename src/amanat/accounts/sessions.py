@@ -16,15 +16,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
 
-from amanat.access.actor import Actor
 from amanat.accounts.models import ActionToken, ApiToken, AuthSession, Credential, RecoveryCode
-from amanat.accounts.useragent import ClientInfo, TechnicalData, approximate_network, technical_data
+from amanat.accounts.useragent import TechnicalData, approximate_network, technical_data
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import NotFound
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
+from amanat.web.client import ClientInfo
 
 T = "auth_sessions"
 TECH_CATEGORIES = frozenset(
@@ -158,14 +159,6 @@ def mark_authenticated(uow: UnitOfWork, runtime: Runtime, row: AuthSession) -> N
     """Note that the password (and second factor) were just entered again in this session."""
     row.authenticated_at = runtime.clock.now()
     uow.session.flush()
-
-
-def is_recent(runtime: Runtime, authenticated_at: datetime | None) -> bool:
-    """True while a session's last authentication is within ``reauth_minutes``."""
-    if authenticated_at is None:
-        return False
-    window = timedelta(minutes=runtime.settings.reauth_minutes)
-    return runtime.clock.now() - authenticated_at <= window
 
 
 def evict(

@@ -16,18 +16,20 @@ from fastapi.responses import HTMLResponse, Response
 
 from amanat.accounts import mfa, sessions
 from amanat.accounts import service as accounts
-from amanat.accounts.deps import (
-    authenticate,
-    clear_session_cookie,
-    cookie_name,
-    set_session_cookie,
-)
 from amanat.accounts.service import SignInOutcome
-from amanat.accounts.useragent import ClientInfo
-from amanat.accounts.web import client_info, redirect, render, runtime_of, set_device_cookie
 from amanat.core.errors import AmanatError, TooManyRequests
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
+from amanat.web.caller import authenticate
+from amanat.web.client import ClientInfo, client_info
+from amanat.web.cookies import (
+    clear_session_cookie,
+    cookie_name,
+    set_device_cookie,
+    set_session_cookie,
+)
+from amanat.web.render import redirect, render
+from amanat.web.request import runtime_of
 
 PasswordCheck = Callable[[UnitOfWork, Runtime, str, str, ClientInfo], SignInOutcome]
 

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.accounts import notices
 from amanat.accounts.models import ActionToken, ApiToken
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import Invalid, NotFound
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -12,19 +12,10 @@ from functools import lru_cache
 
 from ua_parser import parse
 
+from amanat.web.client import ClientInfo
+
 DEVICE_CLASSES = ("desktop", "mobile", "tablet", "bot", "unknown")
 _MAX_UA = 512  # longer strings are truncated before parsing; nothing legitimate needs more
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """What a request tells about its client. ``repr`` hides the address (personal data)."""
-
-    ip: str = field(repr=False)
-    user_agent: str = field(repr=False, default="")
-    # The device cookie a past successful sign-in left in this browser (accounts.security
-    # ``device_proof``): it lets the owner past the account-wide sign-in throttle.
-    device: str = field(repr=False, default="")
 
 
 @dataclass(frozen=True)

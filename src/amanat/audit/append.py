@@ -26,7 +26,6 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
-from amanat.access.actor import Actor
 from amanat.audit import canonical as c
 from amanat.audit.events import Event
 from amanat.audit.models import AuditCheckpoint, AuditEvent
@@ -38,6 +37,7 @@ from amanat.audit.service import (
     Recorded,
     _checkpoint_due,
 )
+from amanat.core.actor import Actor
 from amanat.core.clock import Clock
 
 _EVENTS = cast(Table, AuditEvent.__table__)

@@ -20,10 +20,10 @@ from typing import Any, Literal, Protocol, cast
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from amanat.access.actor import Actor
 from amanat.audit import canonical as c
 from amanat.audit.events import Event
 from amanat.audit.models import AuditCheckpoint, AuditEvent, AuditNote
+from amanat.core.actor import Actor
 from amanat.core.clock import Clock
 from amanat.db.uow import UnitOfWork
 

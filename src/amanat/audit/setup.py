@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from amanat.config import Settings
-    from amanat.install import InitReport
+    from amanat.registration import InitReport
     from amanat.runtime import Runtime
     from amanat.vault.cipher import Vault
 

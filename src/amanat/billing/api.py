@@ -7,8 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import CustomerActor, StaffFor
 from amanat.billing import (
     catalogue,
     certificates,
@@ -36,7 +34,9 @@ from amanat.billing.schemas import (
     StatementIn,
     TaxProfileIn,
 )
+from amanat.core.actor import Actor
 from amanat.runtime import Runtime
+from amanat.web.caller import CustomerActor, StaffFor
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 Customer = CustomerActor

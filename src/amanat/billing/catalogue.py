@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing.models import Plan
+from amanat.core.actor import Actor
 from amanat.core.errors import NotFound
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing import windows
@@ -34,6 +33,7 @@ from amanat.billing.documents import CertificateDocument, CertificateRow, Party
 from amanat.billing.fiscal import FiscalYear, business_date
 from amanat.billing.models import Certificate, Invoice
 from amanat.billing.pdf import render_certificate
+from amanat.core.actor import Actor
 from amanat.core.errors import Forbidden, Invalid, NotFound, TooManyRequests
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork

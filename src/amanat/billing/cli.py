@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amanat.access.actor import Actor
 from amanat.cli_kit import open_runtime, operator_errors, unit_of_work
+from amanat.core.actor import Actor
 
 if TYPE_CHECKING:
     from amanat.runtime import Runtime

@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.billing import catalogue, orders
 from amanat.billing.context import allow_sandbox
 from amanat.billing.fiscal import business_date
 from amanat.billing.models import Service
 from amanat.billing.run import run_billing
+from amanat.core.actor import Actor
 from amanat.runtime import Runtime
 
 DEMO_ORDERS = (("fibre-50", 1), ("vm-small", 1))

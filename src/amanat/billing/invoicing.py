@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing import arithmetic
@@ -25,6 +24,7 @@ from amanat.billing.common import (
 )
 from amanat.billing.fiscal import FiscalYear
 from amanat.billing.models import Invoice, InvoiceLine
+from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Invalid, NotFound
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork

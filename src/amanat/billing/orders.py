@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing import catalogue
@@ -23,6 +22,7 @@ from amanat.billing.context import billing_context
 from amanat.billing.fiscal import FiscalYear, business_date
 from amanat.billing.models import Order, Plan, Service, UsageRecord
 from amanat.billing.provisioner import ServiceSpec
+from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Forbidden, Invalid, NotFound
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork

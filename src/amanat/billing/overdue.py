@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing import orders
 from amanat.billing.fiscal import business_date
 from amanat.billing.models import Invoice, Service
 from amanat.billing.money import format_pkr
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 

@@ -10,9 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import StaffFor, page_customer, require_csrf
-from amanat.accounts.web import redirect, render, runtime_of
 from amanat.billing import (
     catalogue,
     certificates,
@@ -24,7 +21,12 @@ from amanat.billing import (
 )
 from amanat.billing.money import format_pkr, parse_rupees
 from amanat.billing.pdf import render_invoice
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Invalid
+from amanat.web.caller import StaffFor, page_customer
+from amanat.web.csrf import require_csrf
+from amanat.web.render import redirect, render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]

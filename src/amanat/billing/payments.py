@@ -18,7 +18,6 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing import orders, windows
@@ -27,6 +26,7 @@ from amanat.billing.fiscal import business_date
 from amanat.billing.invoicing import find_invoice, get_invoice
 from amanat.billing.models import Invoice, Payment, PaymentCard, Refund, Service, WebhookEvent
 from amanat.billing.processor import ProcessorEvent, WebhookRejected
+from amanat.core.actor import Actor
 from amanat.core.errors import (
     AmanatError,
     Conflict,

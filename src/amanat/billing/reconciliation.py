@@ -17,12 +17,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing.models import Invoice, StatementLine
 from amanat.billing.money import parse_rupees
 from amanat.billing.payments import record_payment
+from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Invalid, NotFound
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork

@@ -16,7 +16,6 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, func, insert, select, update
 
-from amanat.access.actor import Actor
 from amanat.access.guard import Access
 from amanat.audit import service as audit
 from amanat.audit.events import Event
@@ -37,6 +36,7 @@ from amanat.billing.models import Invoice, InvoiceLine, Plan, Service, TaxProfil
 from amanat.billing.money import days_in_month, prorate_dates
 from amanat.billing.tax import KINDS, Kind
 from amanat.billing.taxprofile import read_profile, status_on
+from amanat.core.actor import Actor
 from amanat.core.errors import Invalid
 from amanat.customers.models import Customer
 from amanat.db.base import new_id

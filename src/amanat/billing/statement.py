@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.access.guard import Access
 from amanat.audit import service as audit
 from amanat.audit.events import Event
@@ -23,6 +22,7 @@ from amanat.billing.certificates import ledger
 from amanat.billing.common import PARTY_READS, address_lines, format_cnic, get_customer, read_party
 from amanat.billing.fiscal import parse_quarter
 from amanat.billing.models import Invoice
+from amanat.core.actor import Actor
 from amanat.core.errors import Invalid
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

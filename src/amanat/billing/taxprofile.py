@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from amanat.access.actor import Actor
 from amanat.access.guard import Access
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.billing.models import TaxProfile
 from amanat.billing.tax import Status
+from amanat.core.actor import Actor
 from amanat.core.errors import Invalid
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from amanat.access.actor import Actor
 from amanat.billing.common import party_from_snapshot
 from amanat.billing.documents import DocumentLine, InvoiceDocument, TaxLine
 from amanat.billing.invoicing import get_invoice, invoice_lines
 from amanat.billing.models import Invoice, InvoiceLine
 from amanat.billing.money import ROUNDING_RULE
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 

@@ -11,11 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from amanat.access.actor import Actor
 from amanat.access.guard import AccessDenied
-from amanat.accounts.deps import StaffFor
-from amanat.accounts.web import render, runtime_of
 from amanat.comms import service
+from amanat.core.actor import Actor
+from amanat.web.caller import StaffFor
+from amanat.web.render import render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 # Listing mail is for the roles the policy gives the communications purpose.

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, insert, select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.comms.models import OutboxMessage
+from amanat.core.actor import Actor
 from amanat.core.errors import NotFound
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from amanat.access.actor import Actor
 from amanat.comms.service import queue_mail
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 

@@ -15,11 +15,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import StaffFor
-from amanat.accounts.web import runtime_of
 from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn, PurposesOut
+from amanat.core.actor import Actor
+from amanat.web.caller import StaffFor
+from amanat.web.request import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["staff: customers"])
 # The purpose is named in X-Access-Purpose; the guard decides it with the record.

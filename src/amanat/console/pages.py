@@ -11,12 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import StaffFor, require_csrf
-from amanat.accounts.web import render, runtime_of
 from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError
+from amanat.web.caller import StaffFor
+from amanat.web.csrf import require_csrf
+from amanat.web.render import render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 # The purpose is chosen in the form; the guard decides it with the record.

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn, PurposeOut, PurposesOut
+from amanat.core.actor import Actor
 from amanat.core.errors import Invalid, NotFound
 from amanat.customers.masking import mask_cnic, mask_phone
 from amanat.customers.models import Customer

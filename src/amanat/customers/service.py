@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, NotFound
 from amanat.customers.masking import mask_cnic, mask_phone
 from amanat.customers.models import Customer

@@ -12,7 +12,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from amanat.db.base import Base
-from amanat.db.registry import load_models
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,8 +39,9 @@ def head_revision() -> str | None:
 
 
 def pending_model_changes(engine: Engine) -> list[object]:
-    """What the models declare that the migrated schema lacks (empty when in sync)."""
-    load_models()
+    """What the models declare that the migrated schema lacks (empty when in sync).
+
+    The models are those imported so far: every one once amanat.composition is imported."""
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "render_as_batch": True}

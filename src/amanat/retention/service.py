@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.vault.holds import hold_expires, subject_of
 

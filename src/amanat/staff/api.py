@@ -10,9 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from amanat.accounts import reauth, sessions
-from amanat.accounts.deps import StaffActor, current_session_id, set_session_cookie
 from amanat.accounts.schemas import PasswordChangeIn, SessionOut
-from amanat.accounts.web import client_info, runtime_of
+from amanat.web.caller import StaffActor, current_session_id
+from amanat.web.client import client_info
+from amanat.web.cookies import set_session_cookie
+from amanat.web.request import runtime_of
 
 router = APIRouter(prefix="/api/v1/staff/me", tags=["staff: own account"])
 Staff = StaffActor

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from amanat.cli_kit import operator_errors, unit_of_work
+from amanat.core.actor import Actor
 
 app = typer.Typer(help="Add, list and remove staff accounts.", no_args_is_help=True)
 
@@ -89,7 +90,6 @@ def train(
     """Record a completed security training; staff without current training see no personal data."""
     from datetime import date
 
-    from amanat.access.actor import Actor
     from amanat.access.training import record_training
     from amanat.staff import service
 

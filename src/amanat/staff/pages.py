@@ -9,19 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from amanat.access.actor import Actor
 from amanat.accounts import reauth, sessions
 from amanat.accounts import signin_pages as flow
-from amanat.accounts.deps import (
-    current_session_id,
-    page_staff,
-    require_csrf,
-    set_session_cookie,
-)
 from amanat.accounts.signin_pages import SignInFlow
-from amanat.accounts.web import client_info, redirect, render, runtime_of
+from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Invalid
 from amanat.staff import service as staff
+from amanat.web.caller import current_session_id, page_staff
+from amanat.web.client import client_info
+from amanat.web.cookies import set_session_cookie
+from amanat.web.csrf import require_csrf
+from amanat.web.render import redirect, render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(page_staff)]

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from amanat.access.actor import Actor
 from amanat.accounts import mfa, sessions
 from amanat.accounts.models import Credential
 from amanat.accounts.passwords import password_problem
@@ -21,15 +20,16 @@ from amanat.accounts.security import account_key, mfa_key
 from amanat.accounts.service import SignInOutcome, sign_in_principal
 from amanat.accounts.throttle import throttle_for
 from amanat.accounts.tokens import issue_action_token, peek_action_token, use_action_token
-from amanat.accounts.useragent import ClientInfo
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Invalid, NotFound
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.staff.models import StaffMember
 from amanat.vault.normalise import normalise_email
+from amanat.web.client import ClientInfo
 
 T = "staff_members"
 ADMIN = Actor.system("staff_admin")

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import CustomerActor, StaffFor
+from amanat.core.actor import Actor
 from amanat.core.errors import BadRequest
 from amanat.runtime import Runtime
 from amanat.support import desk
@@ -25,6 +24,7 @@ from amanat.support.schemas import (
     TicketOut,
     TicketSummary,
 )
+from amanat.web.caller import CustomerActor, StaffFor
 
 router = APIRouter(prefix="/api/v1", tags=["support"])
 Customer = CustomerActor

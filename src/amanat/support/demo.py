@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
+from amanat.core.actor import Actor
 from amanat.runtime import Runtime
 from amanat.support import service as tickets
 from amanat.support.models import Ticket

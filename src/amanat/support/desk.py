@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.access.guard import Access
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Forbidden, Invalid, NotFound
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -27,10 +27,10 @@ from email.utils import getaddresses
 
 from sqlalchemy import select
 
-from amanat.access.actor import Actor
 from amanat.access.guard import Access
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import BadRequest
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork

@@ -9,14 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from amanat.access.actor import Actor
-from amanat.accounts.deps import StaffFor, page_customer, require_csrf
-from amanat.accounts.web import redirect, render, runtime_of
+from amanat.core.actor import Actor
 from amanat.core.errors import Invalid
 from amanat.support import desk
 from amanat.support import service as tickets
 from amanat.support.models import CATEGORIES, PRIORITIES, STATUSES
 from amanat.support.redaction import CARD_WARNING
+from amanat.web.caller import StaffFor, page_customer
+from amanat.web.csrf import require_csrf
+from amanat.web.render import redirect, render
+from amanat.web.request import runtime_of
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]

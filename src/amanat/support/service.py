@@ -22,10 +22,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from amanat.access.actor import Actor
 from amanat.access.guard import Access, AccessDenied
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Invalid, NotFound
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Table
 
 from amanat.db.base import Base
-from amanat.db.registry import load_models
 from amanat.policy.model import Policy
 
 
@@ -39,10 +38,12 @@ def _owner_overrides() -> dict[str, str]:
 def encrypted_tables(policy: Policy) -> list[EncryptedTable]:
     """Every table holding ciphertext, with its key owner and primary key columns.
 
+    Walks the models imported so far: all of them once amanat.composition is imported
+    (the runtime is built there).
+
     Raises ValueError (a programming error, caught by the architecture tests) when a table
     with encrypted columns has no key owner column or no single-column primary key.
     """
-    load_models()
     encrypted_categories = {c.id for c in policy.categories if c.encrypted}
     overrides = _owner_overrides()
     found: list[EncryptedTable] = []

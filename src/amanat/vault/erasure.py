@@ -8,8 +8,9 @@ of them back:
   customer in the database's ledger are destroyed again;
 * an older **database** (ledger entries missing there, blind indexes back): the entries
   are copied forward and the customer's blind-index values cleared again, then every
-  function in ``REPLAY_HOOKS`` runs for them (a domain registers one there to clear what
-  else its erasure cleared, e.g. password hashes and second-factor secrets).
+  erasure hook of ``runtime.hooks`` runs for them (a domain declares one in its
+  ``Domain`` to clear what else its erasure cleared, e.g. password hashes and
+  second-factor secrets).
 
 Both ledgers also hold ``hold:<customer id>`` entries: legal-hold keys destroyed when
 their hold expired (amanat.vault.holds). They replay the same way; a customer's own
@@ -22,7 +23,6 @@ changed anything.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.vault.discovery import encrypted_tables
 from amanat.vault.holds import is_hold_owner
@@ -43,11 +43,6 @@ if TYPE_CHECKING:
 
 ReplayHook = Callable[[UnitOfWork, str, datetime], None]
 """Called with (unit of work, erased key owner, when it was erased); must be idempotent."""
-
-# Each domain whose erasure clears more than ciphertext and blind indexes adds one line:
-# "module:function" of a ReplayHook, imported when a replay needs it (the vault imports
-# no domain).
-REPLAY_HOOKS: tuple[str, ...] = ("amanat.customers.service:reapply_erasure",)
 
 
 @dataclass
@@ -91,7 +86,7 @@ def replay_erasures(runtime: Runtime) -> ReplayReport:
                 report.keys_destroyed_again.append(customer_id)
         missing = sorted(store_ledger.keys() - db_ledger.keys())
         tables = encrypted_tables(runtime.policy) if missing else []
-        hooks = [_resolve(name) for name in REPLAY_HOOKS] if missing else []
+        hooks = runtime.hooks.erasure_hooks
         for customer_id in missing:
             uow.session.add(
                 ErasureLedger(customer_id=customer_id, erased_at=store_ledger[customer_id])
@@ -118,9 +113,3 @@ def replay_erasures(runtime: Runtime) -> ReplayReport:
             )  # fmt: skip
             uow.commit()
     return report
-
-
-def _resolve(name: str) -> ReplayHook:
-    module, _, attribute = name.partition(":")
-    hook: ReplayHook = getattr(importlib.import_module(module), attribute)
-    return hook

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam, select, update
 
-from amanat.access.actor import Actor
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.core.actor import Actor
 from amanat.vault.api import VaultError
 from amanat.vault.cipher import dek_aad, root_aad
 from amanat.vault.discovery import EncryptedTable, encrypted_tables

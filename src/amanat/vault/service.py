@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from amanat.vault.master import FileMasterKeys
 
 if TYPE_CHECKING:
-    from amanat.install import InitReport
+    from amanat.registration import InitReport
     from amanat.runtime import Runtime
 
 

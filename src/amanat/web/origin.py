@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from amanat.accounts.deps import cookie_name
 from amanat.runtime import Runtime
+from amanat.web.cookies import cookie_name
 from amanat.web.errors import error_response
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

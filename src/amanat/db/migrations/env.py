@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from amanat.composition import load_models
 from amanat.db.base import Base
-from amanat.db.registry import load_models
 
 load_models()
 connection = context.config.attributes["connection"]

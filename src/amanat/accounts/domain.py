@@ -1,0 +1,57 @@
+"""The accounts domain: sign-up, sign-in, sessions, second factors, API tokens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from amanat.accounts import checks, models
+from amanat.registration import Domain
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from amanat.db.uow import UnitOfWork
+    from amanat.runtime import Runtime
+    from amanat.web.caller import AuthContext
+
+
+def _routers() -> tuple[APIRouter, ...]:
+    from amanat.accounts import api, pages, portal
+
+    return (api.router, pages.router, portal.router)
+
+
+# Wrappers import on first use, so that `amanat --help` does not load the whole domain.
+def _seed_accounts(runtime: Runtime) -> list[str]:
+    from amanat.accounts.demo import seed_accounts
+
+    return seed_accounts(runtime)
+
+
+def _warm_up() -> None:
+    from amanat.accounts.useragent import warm_up
+
+    warm_up()
+
+
+def _resolve_caller(
+    uow: UnitOfWork, runtime: Runtime, bearer: str | None, cookie: str, principal_kind: str
+) -> AuthContext | None:
+    from amanat.accounts.deps import resolve_caller
+
+    return resolve_caller(uow, runtime, bearer, cookie, principal_kind)
+
+
+DOMAIN = Domain(
+    name="accounts",
+    routers=_routers,
+    models=models,
+    demo_seeders=(_seed_accounts,),
+    startup=(_warm_up,),
+    doctor_checks=(("protections", checks.throttle_store),),
+    home_links=(
+        {"href": "/signup", "label": "Create an account"},
+        {"href": "/signin", "label": "Sign in"},
+    ),
+    caller_resolver=_resolve_caller,
+)
