@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from amanat.accounts import totp
 from amanat.comms import service as outbox
 from amanat.core.clock import FixedClock
+from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import (
     PASSWORD,
     create_customer,
@@ -36,7 +37,8 @@ def clock(runtime: Any) -> FixedClock:
 
 
 def _browser(client: Any) -> TestClient:
-    return TestClient(client.app, base_url="https://testserver")
+    """Another browser on Amanat's own pages (it sends Sec-Fetch-Site like a real one)."""
+    return TestClient(client.app, base_url="https://testserver", headers=SAME_ORIGIN)
 
 
 def _login(client: Any, email: str, password: str = PASSWORD) -> Any:

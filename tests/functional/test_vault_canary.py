@@ -115,7 +115,9 @@ def test_canaries_are_nowhere_in_plaintext(client: Any, runtime: Runtime, logged
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert logged.exists() and logged.stat().st_size > 0
-    files = [p for p in runtime.settings.data_dir.rglob("*") if p.is_file()]
+    # The data directory and, beside it, the key store: every file Amanat wrote.
+    folders = (runtime.settings.data_dir, runtime.settings.resolved_key_dir)
+    files = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
     names = {p.name for p in files}
     assert {"keystore.db", "master.key", "amanat.jsonl"} <= names
     if runtime.settings.database_url is None:
