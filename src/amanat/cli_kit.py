@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import click
 import typer
 
 from amanat.config import Settings, SettingsInvalid, load_settings
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
     from amanat.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
-_SETTINGS = "amanat.settings"
-_BUILDER = "amanat.build_runtime"
 
 
 def fail(message: str) -> NoReturn:
@@ -35,23 +32,16 @@ def fail(message: str) -> NoReturn:
 
 
 def settings_from_context() -> Settings:
-    """The settings read once per invocation and kept on the Typer context.
+    """The settings from the environment, or exit 2 with one sentence naming the variable.
 
-    The root callback reads them first, so a bad value stops every command with one
-    sentence naming the variable (exit 2) before it does anything.
+    The root callback reads them first, so a bad value stops every command before it
+    does anything.
     """
-    ctx = click.get_current_context(silent=True)
-    meta = ctx.meta if ctx is not None else {}
-    settings = meta.get(_SETTINGS)
-    if isinstance(settings, Settings):
-        return settings
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsInvalid as exc:
         typer.echo(exc.message, err=True)
         raise typer.Exit(2) from exc
-    meta[_SETTINGS] = settings
-    return settings
 
 
 def operator_errors(func: F) -> F:
@@ -73,18 +63,23 @@ def operator_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]  # wraps keeps the signature Typer reads
 
 
+class _Builder:
+    """The composition's runtime builder, handed over by the root command."""
+
+    build: Callable[[Settings], Runtime] | None = None
+
+
 def offer_runtime_builder(build: Callable[[Settings], Runtime]) -> None:
     """The root command hands the kit the composition's runtime builder (the kit sits
-    below the composition, so it cannot import it)."""
-    ctx = click.get_current_context()
-    ctx.meta[_BUILDER] = build
+    below the composition, so it cannot import it): one per process."""
+    _Builder.build = build
 
 
 def build_command_runtime() -> Runtime:
     """The runtime for a command that keeps it until the process ends (serve, demo)."""
-    ctx = click.get_current_context()
-    build: Callable[[Settings], Runtime] = ctx.meta[_BUILDER]
-    return build(settings_from_context())
+    if _Builder.build is None:
+        raise RuntimeError("amanat.cli's root command did not offer the runtime builder")
+    return _Builder.build(settings_from_context())
 
 
 @contextmanager

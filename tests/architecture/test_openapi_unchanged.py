@@ -1,5 +1,6 @@
 """The OpenAPI document is the one recorded before the domains registered themselves
-(issue 11): the same paths, operations, schemas and order."""
+(issue 11), after the security fixes of issue 10 had changed the API (commit 61460b2):
+the same paths, operations, schemas and order."""
 
 from __future__ import annotations
 
