@@ -135,6 +135,45 @@ def test_phone_codes_are_throttled_and_five_wrong_ones_void_the_code(
     assert late.status_code == 422  # the code was voided by the fifth wrong one
 
 
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_the_profile_page_confirms_a_new_phone_by_the_code_texted_to_it(
+    client: Any, runtime: Any
+) -> None:
+    """The page sent a code to a new number but had no form to enter it, so a customer
+    without the API could never change their phone."""
+    data = signup_data()
+    customer_id = create_customer(runtime, **data)
+    _login(client, data["email"])
+    page = client.get("/account/profile")
+    assert 'action="/account/phone/confirm"' in page.text
+    profile = client.get("/api/v1/me").json()
+    form = {
+        "csrf_token": _csrf(page.text), "name": profile["name"], "phone": "0300 6667788",
+        "address.line1": profile["address"]["line1"], "address.city": profile["address"]["city"],
+        "address.province": profile["address"]["province"],
+    }  # fmt: skip
+    sent = client.post("/account/profile", data=form)
+    assert sent.status_code == 200 and "We sent a code by SMS" in sent.text
+    code, _ = _sms_code(runtime, customer_id)
+    confirm = {"csrf_token": _csrf(sent.text), "pending_phone": "0300 6667788"}
+    unsigned = {"pending_phone": "0300 6667788", "code": code}
+    assert client.post("/account/phone/confirm", data=unsigned).status_code == 403
+    wrong = client.post(
+        "/account/phone/confirm", data=confirm | {"code": "000000" if code != "000000" else "1"}
+    )
+    assert wrong.status_code == 422
+    assert re.search(r'id="e-code">This code is not right', wrong.text)
+    assert client.get("/api/v1/me").json()["phone"].endswith(data["phone"][-4:])
+    confirmed = client.post("/account/phone/confirm", data=confirm | {"code": code})
+    assert confirmed.status_code == 200, confirmed.text
+    assert "Your new phone number is confirmed." in confirmed.text
+    assert "+92 *** ***7788" in confirmed.text
+    assert client.get("/api/v1/me").json()["phone"] == "+92 *** ***7788"
+
+
 def test_email_change_takes_effect_only_through_the_link_sent_to_the_new_address(
     client: Any, runtime: Any
 ) -> None:

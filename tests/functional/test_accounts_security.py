@@ -166,6 +166,23 @@ def test_forms_without_the_csrf_token_are_refused(client: Any, runtime: Any) -> 
     )
 
 
+def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_server_error(
+    client: Any, runtime: Any
+) -> None:
+    """F-07: comparing the submitted token as text raised TypeError on non-ASCII (a 500)."""
+    data = signup_data()
+    create_customer(runtime, **data)
+    client.get("/signin")  # the pre-session cookie the token is bound to
+    for forged in ("é" * 64, "\u0660" * 64, "ﬁ"):
+        refused = client.post(
+            "/signin", data={"email": data["email"], "password": PASSWORD, "csrf_token": forged}
+        )
+        assert refused.status_code == 403 and "reload the page" in refused.text
+    client.post("/api/v1/auth/login", json={"email": data["email"], "password": PASSWORD})
+    signed_in = client.post("/account/verify/resend", data={"csrf_token": "ü" * 64})
+    assert signed_in.status_code == 403 and "reload the page" in signed_in.text
+
+
 def test_every_protection_is_on_in_the_shipped_configuration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

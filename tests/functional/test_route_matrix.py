@@ -100,7 +100,7 @@ CUSTOMER: set[Route] = {
     ("POST", "/api/v1/me/mfa/totp"), ("POST", "/api/v1/me/mfa/totp/confirm"),
     ("POST", "/api/v1/me/mfa/recovery-codes"), ("POST", "/api/v1/me/mfa/disable"),
     ("POST", "/api/v1/me/reauth"), ("POST", "/account/security/reauth"),
-    ("POST", "/api/v1/me/phone/confirm"),
+    ("POST", "/api/v1/me/phone/confirm"), ("POST", "/account/phone/confirm"),
     ("GET", "/account"), ("POST", "/account/verify/resend"), ("GET", "/account/profile"),
     ("POST", "/account/profile"), ("POST", "/account/email"), ("GET", "/account/security"),
     ("POST", "/account/security/password"), ("POST", "/account/security/mfa/start"),

@@ -100,11 +100,35 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
             request, actor, {"errors": {"name": "Some fields are too long; shorten them."}}, 422
         )
     message = "Your details are saved."
+    extra: dict[str, object] = {}
     if saved.phone_verification == "sent":
         message += (
-            " We sent a code by SMS to the new number; the number changes once it is confirmed."
+            " We sent a code by SMS to the new number; the number changes once you enter"
+            " the code below."
         )
-    return _profile_page(request, actor, {"message": message})
+        extra["values"] = {"pending_phone": form.get("phone", "")}
+    return _profile_page(request, actor, {"message": message, **extra})
+
+
+@router.post("/account/phone/confirm", response_class=HTMLResponse, dependencies=[Csrf])
+def confirm_phone(
+    request: Request,
+    actor: Customer,
+    pending_phone: Annotated[str, Form(max_length=40)] = "",
+    code: Annotated[str, Form(max_length=16)] = "",
+) -> HTMLResponse:
+    runtime = runtime_of(request)
+    with runtime.uow() as uow:
+        outcome = phone.confirm_phone(uow, runtime, actor, pending_phone, code)
+        uow.commit()  # a wrong code is counted even though the page shows an error
+    error = outcome.error
+    if error is not None:
+        # The form's number field is ``pending_phone`` (``phone`` is the profile form's).
+        fields = error.fields if isinstance(error, Invalid) else {"phone": error.message}
+        errors = {("pending_phone" if k == "phone" else k): v for k, v in fields.items()}
+        values = {"pending_phone": pending_phone}
+        return _profile_page(request, actor, {"errors": errors, "values": values}, error.status)
+    return _profile_page(request, actor, {"message": "Your new phone number is confirmed."})
 
 
 def _reauth_refusal(request: Request) -> str | None:

@@ -69,16 +69,20 @@ def place_order(
 
     Callers: the customer themselves (portal, API) or Amanat's jobs. The installation
     address defaults to the account's. Records billing.order_placed, then
-    billing.service_activated. Raises Forbidden (not this customer, e-mail unverified),
-    Invalid (plan, quantity, address) and nothing is written when any check fails.
+    billing.service_activated. Raises Forbidden (not this customer, e-mail unverified
+    while ``require_email_verification`` is on), Invalid (plan, quantity, address) and
+    nothing is written when any check fails.
     """
     if actor.kind == "customer" and actor.id != customer_id:
         raise Forbidden("A customer may order only for their own account.")
     customer = get_customer(uow, customer_id)
     if not customer.is_active:
         raise Forbidden("This account is closed; it cannot order services.")
-    if customer.email_verified_at is None:
-        raise Forbidden("Verify your e-mail address before ordering; we sent you a link.")
+    if runtime.settings.require_email_verification and customer.email_verified_at is None:
+        raise Forbidden(
+            "Verify your e-mail address before ordering: open the link we sent you, or ask"
+            " for a new one on your account page."
+        )
     try:
         plan = catalogue.plan_by_code(uow, plan_code)
     except NotFound as exc:

@@ -61,8 +61,9 @@ _SCRIPT_ZEROS = (0x30, 0x660, 0x6F0, 0x966, 0xFF10)
 _BRAND_START = "".join(
     chr(zero + int(d)) for zero in _SCRIPT_ZEROS for d in sorted(_BRAND_FIRST_DIGITS)
 )
-# One more digit of the same written group (a line break may come before it).
-_NEXT = rf"(?:(?:{_LINE_BREAK})?[{_DIGIT}])"
+# One more digit of the same written group (a line break may come before it). The digit
+# alone is tried first: it is by far the commoner, and the two cannot both match.
+_NEXT = rf"(?:[{_DIGIT}]|{_LINE_BREAK}[{_DIGIT}])"
 # The rest of a CNIC in its 5-7-1 grouping, after its first digit.
 _CNIC_REST = rf"[{_DIGIT}]{{4}}{_SEPARATOR}[{_DIGIT}]{{7}}{_SEPARATOR}[{_DIGIT}](?![{_DIGIT}])"
 # A run written like a card number: a brand's first digit that follows no digit and does
@@ -164,22 +165,41 @@ BRANDS: tuple[tuple[str, int, int, int, Iterable[int]], ...] = (
     ("troy", 4, 9792, 9792, (16,)),
     ("humo", 4, 9860, 9860, (16,)),
 )
-# Narrowest first, so that the first range holding a number's prefix and length decides.
-_BRANDS_BY_FIRST_DIGIT = {
-    first: tuple(
-        sorted(
-            (b for b in BRANDS if any(str(p).startswith(first) for p in range(b[2], b[3] + 1))),
-            key=lambda b: -b[1],
-        )
-    )
-    for first in "0123456789"
-}
+_PREFIX_WIDTH = 6  # the widest prefix in BRANDS
+
+
+def _by_two_digits() -> dict[str, tuple[tuple[int, int, frozenset[int], str], ...]]:
+    """For each two-digit start, the ranges that can hold it as (lowest, highest) six-digit
+    prefixes, narrowest first, so that the first range holding a number's prefix and
+    length decides and a lookup compares integers only."""
+    table: dict[str, list[tuple[int, int, int, frozenset[int], str]]] = {}
+    for brand, width, low, high, lengths in BRANDS:
+        scale = 10 ** (_PREFIX_WIDTH - width)
+        lowest, highest = low * scale, (high + 1) * scale - 1
+        for two in range(10, 100):
+            if two * 10**4 <= highest and lowest < (two + 1) * 10**4:
+                table.setdefault(str(two), []).append(
+                    (width, lowest, highest, frozenset(lengths), brand)
+                )
+    return {
+        two: tuple((low, high, lengths, brand) for _, low, high, lengths, brand in
+                   sorted(ranges, key=lambda r: -r[0]))
+        for two, ranges in table.items()
+    }  # fmt: skip
+
+
+_BRANDS_BY_TWO_DIGITS = _by_two_digits()
 
 
 def brand_of(digits: str) -> str | None:
     """The card brand whose prefix and length fit these digits, or None."""
-    for brand, width, low, high, lengths in _BRANDS_BY_FIRST_DIGIT[digits[0]]:
-        if low <= int(digits[:width]) <= high and len(digits) in lengths:
+    ranges = _BRANDS_BY_TWO_DIGITS.get(digits[:2])
+    if ranges is None:
+        return None
+    prefix = int(digits[:_PREFIX_WIDTH].ljust(_PREFIX_WIDTH, "0"))
+    length = len(digits)
+    for low, high, lengths, brand in ranges:
+        if low <= prefix <= high and length in lengths:
             return brand
     return None
 
@@ -278,13 +298,14 @@ def _whole_run(
         [len(g) for g in groups], alone
     ):
         return None
-    digits = _ascii_digits("".join(groups))
-    brand = brand_of(digits)
-    if brand is None or len(groups[0]) < 4 or any(len(g) < 3 for g in groups[1:-1]):
+    # The written grouping first: it costs the least and rules out most runs.
+    if len(groups[0]) < 4 or any(len(g) < 3 for g in groups[1:-1]):
         return None
     if len(groups) == 3 and (len(groups[0]), len(groups[1]), len(groups[2])) == (5, 7, 1):
         return None
-    if not luhn_valid(digits):
+    digits = _ascii_digits("".join(groups))
+    brand = brand_of(digits)
+    if brand is None or not luhn_valid(digits):
         return None
     return CardFinding(start, end, brand, total, digits[-4:])
 
@@ -299,10 +320,12 @@ def find_cards(text: str) -> list[CardFinding]:
         run = m.group()
         if run.isdigit():
             # The common case: the digits written together.
+            if end - start > MAX_DIGITS:
+                continue
             digits = _ascii_digits(run)
-            brand = brand_of(digits) if end - start <= MAX_DIGITS else None
-            if end - start < MIN_DIGITS_IN_A_RUN and not _alone(text, start, end):
-                brand = None
+            brand = brand_of(digits)
+            if brand is not None and end - start < MIN_DIGITS_IN_A_RUN:
+                brand = brand if _alone(text, start, end) else None
             if brand is not None and luhn_valid(digits):
                 findings.append(CardFinding(start, end, brand, len(digits), digits[-4:]))
             continue
@@ -311,9 +334,12 @@ def find_cards(text: str) -> list[CardFinding]:
             total = sum(map(len, groups))
             if total < MIN_DIGITS:
                 continue
-            if total - min(len(groups[0]), len(groups[-1])) < MIN_DIGITS:
-                # Only the whole run is long enough to be a card: check it alone.
-                finding = _whole_run(groups, total, start, end, _alone(text, start, end))
+            if total - min(len(groups[0]), len(groups[-1])) < MIN_DIGITS_IN_A_RUN:
+                # Only the whole run can be a card: any shorter stretch leaves out its first
+                # or last group, and twelve digits count only as a whole run standing alone.
+                # Checking it at once spares trying every stretch (a 4-4-4-4 run is here).
+                alone = total == MIN_DIGITS and _alone(text, start, end)
+                finding = _whole_run(groups, total, start, end, alone)
                 if finding is not None:
                     findings.append(finding)
                 continue
@@ -325,8 +351,11 @@ def find_cards(text: str) -> list[CardFinding]:
                 (_ascii_digits(d.group()), start + d.start(), start + d.end(), after_line_break)
             )
             previous_end = d.end()
-        if sum(len(piece[0]) for piece in pieces) >= MIN_DIGITS:
-            findings.extend(_cards_in_run(pieces, _alone(text, start, end)))
+        total = sum(len(piece[0]) for piece in pieces)
+        if total >= MIN_DIGITS:
+            # Standing alone matters only to a run of exactly twelve digits (see _card_in).
+            alone = total == MIN_DIGITS and _alone(text, start, end)
+            findings.extend(_cards_in_run(pieces, alone))
     return findings
 
 
