@@ -133,10 +133,10 @@ def staff_operations() -> set[tuple[str, str]]:
     does, so a new staff route is fuzzed as staff without editing this script."""
     from fastapi.routing import APIRoute, iter_route_contexts
 
-    from amanat.accounts.deps import StaffFor, api_staff
     from amanat.app import create_app
+    from amanat.composition import build_runtime
     from amanat.config import Settings
-    from amanat.runtime import build_runtime
+    from amanat.web.caller import StaffFor, api_staff
 
     found: set[tuple[str, str]] = set()
     with tempfile.TemporaryDirectory(prefix="amanat-fuzz-routes-") as data:

@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from amanat.app import create_app
 from amanat.billing import catalogue
 from amanat.billing.catalogue import DEMO_CATALOGUE
+from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.doctor import run_checks
-from amanat.runtime import Runtime, build_runtime
+from amanat.runtime import Runtime
 from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, signup_data
 
