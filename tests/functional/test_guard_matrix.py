@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from amanat.audit.models import AuditEvent
 from amanat.audit.verify import verify_chain
 from amanat.console.service import RECORD_FIELDS
+from amanat.customers.service import PERSONAL_FIELDS
 from amanat.policy.model import Policy
 from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
@@ -25,7 +26,7 @@ from tests.factories.accounts import create_customer, create_staff
 
 CASE = "CASE-1"
 CONCURRENT = 8
-FIELD_OF = {category: field for field, _, category in RECORD_FIELDS}
+FIELD_OF = {PERSONAL_FIELDS[field][0]: field for field in RECORD_FIELDS}
 
 
 def matrix(policy: Policy) -> list[tuple[str, str, str, bool]]:

@@ -8,6 +8,8 @@ from amanat.accounts import checks, models
 from amanat.registration import Domain
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from fastapi import APIRouter
 
     from amanat.db.uow import UnitOfWork
@@ -42,11 +44,19 @@ def _resolve_caller(
     return resolve_caller(uow, runtime, bearer, cookie, principal_kind)
 
 
+def _forget_principal(uow: UnitOfWork, owner_id: str, erased_at: datetime) -> None:
+    """Erasure hook: an erased key owner keeps no credential, session or token."""
+    from amanat.accounts.sessions import forget_principal
+
+    forget_principal(uow, owner_id)
+
+
 DOMAIN = Domain(
     name="accounts",
     routers=_routers,
     models=models,
     demo_seeders=(_seed_accounts,),
+    erasure_hooks=(_forget_principal,),
     startup=(_warm_up,),
     doctor_checks=(("protections", checks.throttle_store),),
     home_links=(

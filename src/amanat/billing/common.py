@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from amanat.access.guard import Access
 from amanat.billing.documents import Party
 from amanat.billing.fiscal import FiscalYear
 from amanat.billing.models import DocumentCounter
-from amanat.core.errors import NotFound
-from amanat.customers.masking import mask_cnic
-from amanat.customers.models import Customer
+from amanat.customers import service as customers
+from amanat.customers.schemas import SealedCustomer
 from amanat.db.uow import UnitOfWork
 
 SERIES = {"invoice": "INV", "credit_note": "CN", "certificate": "ATC", "order": "ORD"}
 PARTY_READS = frozenset(
     {"identity.name", "identity.company", "identity.ntn", "identity.cnic", "contact.address"}
 )
-T = "customers"
 
 
 def next_number(uow: UnitOfWork, series: str, fiscal_year: FiscalYear) -> int:
@@ -96,16 +93,13 @@ def payment_reference(kind: str, fiscal_year: FiscalYear, number: int) -> str:
     return body + luhn_digit(body)
 
 
-def get_customer(uow: UnitOfWork, customer_id: str) -> Customer:
-    customer = uow.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound("There is no such customer.")
-    return customer
+def get_customer(uow: UnitOfWork, customer_id: str) -> SealedCustomer:
+    """The customer, erased ones too (their invoices outlive them); NotFound otherwise."""
+    return customers.get_sealed(uow, customer_id, erased=True)
 
 
-def read_address(access: Access, customer: Customer | Row[*tuple[Any, ...]]) -> dict[str, Any]:
-    raw = access.read(T, "address_ct", customer.id, "contact.address", customer.address_ct)
-    return dict(json.loads(raw)) if raw else {}
+def read_address(access: Access, customer: SealedCustomer) -> dict[str, Any]:
+    return customers.read_address(access, customer)
 
 
 def address_lines(address: dict[str, Any]) -> tuple[str, ...]:
@@ -116,19 +110,9 @@ def address_lines(address: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(x) for x in (*lines, place) if x)
 
 
-def read_party(access: Access, customer: Customer | Row[*tuple[Any, ...]]) -> dict[str, Any]:
-    """Name, company, address, CNIC and NTN as they are now (for a snapshot).
-
-    ``customer``: the ORM row, or a Core row with the same ``*_ct`` columns and ``id``.
-    """
-    cid = customer.id
-    return {
-        "name": access.read(T, "name_ct", cid, "identity.name", customer.name_ct) or "",
-        "company": access.read(T, "company_ct", cid, "identity.company", customer.company_ct),
-        "address": read_address(access, customer),
-        "cnic": access.read(T, "cnic_ct", cid, "identity.cnic", customer.cnic_ct),
-        "ntn": access.read(T, "ntn_ct", cid, "identity.ntn", customer.ntn_ct),
-    }
+def read_party(access: Access, customer: SealedCustomer) -> dict[str, Any]:
+    """Name, company, address, CNIC and NTN as they are now (for a snapshot)."""
+    return customers.read_party(access, customer)
 
 
 def format_cnic(digits: str) -> str:
@@ -138,7 +122,7 @@ def format_cnic(digits: str) -> str:
 def party_from_snapshot(snapshot: dict[str, Any], *, full_cnic: bool) -> Party:
     cnic = snapshot.get("cnic")
     if cnic:
-        cnic = format_cnic(cnic) if full_cnic else mask_cnic(cnic)
+        cnic = format_cnic(cnic) if full_cnic else customers.masked("identity.cnic", cnic)
     return Party(
         name=str(snapshot.get("name") or ""),
         company=snapshot.get("company"),

@@ -27,7 +27,6 @@ from amanat.billing.common import (
     document_number,
     get_customer,
     payment_reference,
-    read_party,
 )
 from amanat.billing.context import BillingContext
 from amanat.billing.fiscal import FiscalYear
@@ -38,7 +37,8 @@ from amanat.billing.tax import KINDS, Kind
 from amanat.billing.taxprofile import read_profile, status_on
 from amanat.core.actor import Actor
 from amanat.core.errors import Invalid
-from amanat.customers.models import Customer
+from amanat.customers import service as customers
+from amanat.customers.schemas import SealedCustomer
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
@@ -51,9 +51,6 @@ _LINES = cast(Table, InvoiceLine.__table__)
 _SERVICES = cast(Table, Service.__table__)
 # The Core rows the batch loads (attribute access by column name).
 ServiceRow = Row[str, str, str, int, date | None, date | None, bool, bytes]
-CustomerRow = Row[
-    str, bytes | None, bytes | None, bytes | None, bytes | None, bytes | None, bytes | None
-]
 _MARK_ONE_TIME_BILLED = (
     update(_SERVICES).where(_SERVICES.c.id == bindparam("service_id")).values(one_time_billed=True)
 )
@@ -80,7 +77,7 @@ class Batch:
 
     services: dict[str, list[tuple[ServiceRow, PlanTerms]]]
     usage: dict[str, int]
-    customers: dict[str, CustomerRow]
+    customers: dict[str, SealedCustomer]
     profiles: dict[str, bytes]
     billed: set[str]
     numbers: SeriesCounter
@@ -147,12 +144,6 @@ def load_batch(
         .where(UsageRecord.customer_id.in_(customer_ids), UsageRecord.period == period)
         .group_by(UsageRecord.service_id)
     ).all()  # fmt: skip
-    customers = session.execute(
-        select(
-            Customer.id, Customer.name_ct, Customer.company_ct, Customer.address_ct,
-            Customer.cnic_ct, Customer.ntn_ct, Customer.email_ct,
-        ).where(Customer.id.in_(customer_ids))
-    ).all()  # fmt: skip
     profiles = session.execute(
         select(TaxProfile.customer_id, TaxProfile.profile_ct).where(
             TaxProfile.customer_id.in_(customer_ids)
@@ -162,7 +153,7 @@ def load_batch(
     return Batch(
         services=services,
         usage={sid: int(total) for sid, total in usage_rows},
-        customers={row.id: row for row in customers},
+        customers=customers.load_sealed(uow, customer_ids),
         profiles={row.customer_id: row.profile_ct for row in profiles},
         billed=set(session.scalars(select(Invoice.run_key).where(Invoice.run_key.in_(keys)))),
         numbers=SeriesCounter(uow, "INV", fy),
@@ -265,7 +256,7 @@ def issue_period_invoice(
     invoice_id, number = new_id(), document_number("INV", fy, sequence)
     reference = payment_reference("invoice", fy, sequence)
     due = issue_day + timedelta(days=batch.due_days)
-    snapshot = read_party(access, customer) | {"tax_status": status}
+    snapshot = customers.read_party(access, customer) | {"tax_status": status}
     batch.invoices.append({
         "id": invoice_id, "customer_id": customer_id, "kind": "invoice", "number": number,
         "fiscal_year": fy.label, "period": period, "run_key": run_key, "issue_date": issue_day,
@@ -285,7 +276,7 @@ def issue_period_invoice(
         details={"invoice": invoice_id, "period": period, "lines": len(lines)},
     )  # fmt: skip
     batch.billed.add(run_key)
-    email = access.read("customers", "email_ct", customer.id, "contact.email", customer.email_ct)
+    email = customers.read_text(access, customer, "email")
     return Issued(
         invoice_id, customer_id, number, period, totals.net_paisa, totals.sales_tax_paisa,
         totals.advance_tax_paisa, totals.total_paisa, due, reference, email,

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn, PurposesOut
 from amanat.core.actor import Actor
 from amanat.web.caller import StaffFor
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(prefix="/api/v1", tags=["staff: customers"])
 # The purpose is named in X-Access-Purpose; the guard decides it with the record.
@@ -67,10 +68,8 @@ def _request(
     response_model=PurposesOut,
     summary="The purposes open to you and exactly what each may see",
 )
-def my_purposes(request: Request, actor: Staff) -> PurposesOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        return service.purposes_for(uow, runtime, actor)
+def my_purposes(uow: Uow, runtime: RuntimeDep, actor: Staff) -> PurposesOut:
+    return service.purposes_for(uow, runtime, actor)
 
 
 @router.post(
@@ -79,20 +78,15 @@ def my_purposes(request: Request, actor: Staff) -> PurposesOut:
     summary="Find a customer by exact e-mail, phone or CNIC (in the body, never the URL)",
 )
 def search_customers(
-    request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     body: CustomerSearchIn,
     actor: Staff,
     purpose: Purpose = None,
     reference: Reference = None,
     reason: Reason = None,
 ) -> CustomerRecordOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        record = service.find_customer(
-            uow, runtime, actor, body, _request(purpose, reference, reason)
-        )
-        uow.commit()
-    return record
+    return service.find_customer(uow, runtime, actor, body, _request(purpose, reference, reason))
 
 
 @router.get(
@@ -101,7 +95,8 @@ def search_customers(
     summary="One customer, as the named purpose may see them",
 )
 def read_customer(
-    request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     customer_id: Annotated[str, Path(max_length=32)],
     actor: Staff,
     purpose: Purpose = None,
@@ -109,10 +104,6 @@ def read_customer(
     reason: Reason = None,
     categories: Categories = None,
 ) -> CustomerRecordOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        record = service.read_customer(
-            uow, runtime, actor, customer_id, _request(purpose, reference, reason, categories)
-        )
-        uow.commit()
-    return record
+    return service.read_customer(
+        uow, runtime, actor, customer_id, _request(purpose, reference, reason, categories)
+    )

@@ -15,10 +15,13 @@ from amanat.console import service
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
 from amanat.web.caller import StaffFor
 from amanat.web.csrf import require_csrf
 from amanat.web.render import render
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
 # The purpose is chosen in the form; the guard decides it with the record.
@@ -29,6 +32,8 @@ KINDS = {"email": "E-mail address", "phone": "Phone number", "cnic": "CNIC"}
 
 def _console(
     request: Request,
+    uow: UnitOfWork,
+    runtime: Runtime,
     actor: Actor,
     *,
     record: CustomerRecordOut | None = None,
@@ -36,9 +41,7 @@ def _console(
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        purposes = service.purposes_for(uow, runtime, actor)
+    purposes = service.purposes_for(uow, runtime, actor)
     return render(
         request, "console/console.html",
         {"purposes": purposes, "record": record, "message": message, "kinds": KINDS,
@@ -48,8 +51,8 @@ def _console(
 
 
 @router.get("/staff", response_class=HTMLResponse)
-def console(request: Request, actor: Staff) -> HTMLResponse:
-    return _console(request, actor)
+def console(request: Request, uow: Uow, runtime: RuntimeDep, actor: Staff) -> HTMLResponse:
+    return _console(request, uow, runtime, actor)
 
 
 @router.post(
@@ -57,6 +60,8 @@ def console(request: Request, actor: Staff) -> HTMLResponse:
 )
 def search(
     request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     actor: Staff,
     kind: FormText = "email",
     identifier: FormText = "",
@@ -64,18 +69,19 @@ def search(
     reference: FormText = "",
     reason: FormText = "",
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
     values = {"kind": kind, "purpose": purpose, "reference": reference}
     if kind not in KINDS:
         return _console(
-            request, actor, message="Choose what to search by.", values=values, status=422
-        )
+            request, uow, runtime, actor, message="Choose what to search by.", values=values,
+            status=422,
+        )  # fmt: skip
     search_in = CustomerSearchIn.model_validate({kind: identifier.strip() or None})
     access = service.AccessRequest(purpose or None, reference.strip() or None, reason or None)
     try:
-        with runtime.uow() as uow:
-            record = service.find_customer(uow, runtime, actor, search_in, access)
-            uow.commit()
+        record = service.find_customer(uow, runtime, actor, search_in, access)
     except AmanatError as exc:
-        return _console(request, actor, message=exc.message, values=values, status=exc.status)
-    return _console(request, actor, record=record, values=values)
+        uow.rollback()  # a refused search keeps nothing; the page below only reads
+        return _console(
+            request, uow, runtime, actor, message=exc.message, values=values, status=exc.status
+        )
+    return _console(request, uow, runtime, actor, record=record, values=values)

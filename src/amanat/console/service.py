@@ -7,35 +7,20 @@ no purpose is refused with 400 and audited too.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-
-from sqlalchemy import select
 
 from amanat.console.schemas import CustomerRecordOut, CustomerSearchIn, PurposeOut, PurposesOut
 from amanat.core.actor import Actor
 from amanat.core.errors import Invalid, NotFound
-from amanat.customers.masking import mask_cnic, mask_phone
-from amanat.customers.models import Customer
-from amanat.customers.service import get_customer
+from amanat.customers import service as customers
+from amanat.customers.schemas import SealedCustomer
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_cnic, normalise_email, normalise_phone
 
-TABLE = "customers"
-# (response field, encrypted column, category). account.username is the e-mail address.
-RECORD_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("name", "name_ct", "identity.name"),
-    ("email", "email_ct", "contact.email"),
-    ("username", "email_ct", "account.username"),
-    ("phone", "phone_ct", "contact.phone"),
-    ("cnic", "cnic_ct", "identity.cnic"),
-    ("address", "address_ct", "contact.address"),
-    ("company", "company_ct", "identity.company"),
-    ("ntn", "ntn_ct", "identity.ntn"),
-)
-RECORD_CATEGORIES = frozenset(category for _, _, category in RECORD_FIELDS)
-_MASKS = {"identity.cnic": mask_cnic, "contact.phone": mask_phone}
+# The record's fields, in the order the response lists them (customers.PERSONAL_FIELDS).
+RECORD_FIELDS = ("name", "email", "username", "phone", "cnic", "address", "company", "ntn")
+RECORD_CATEGORIES = frozenset(customers.PERSONAL_FIELDS[f][0] for f in RECORD_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -77,7 +62,7 @@ def read_customer(
     """
     if not request.purpose:
         raise runtime.guard.refuse_unnamed_purpose(uow, actor, customer_id)
-    customer = get_customer(uow, customer_id)
+    customer = customers.get_sealed(uow, customer_id)
     return _read(uow, runtime, actor, customer, request.purpose, request)
 
 
@@ -104,17 +89,16 @@ def find_customer(
             fields={"search": "give exactly one of email, phone, cnic"},
         )
     ((field, value),) = given.items()
-    normaliser, category, column = {
-        "email": (normalise_email, "contact.email", Customer.email_bidx),
-        "phone": (normalise_phone, "contact.phone", Customer.phone_bidx),
-        "cnic": (normalise_cnic, "identity.cnic", Customer.cnic_bidx),
+    normaliser = {
+        "email": normalise_email,
+        "phone": normalise_phone,
+        "cnic": normalise_cnic,
     }[field]
     try:
         normalised = normaliser(value)
     except ValueError as exc:
         raise Invalid(str(exc), fields={field: str(exc)}) from exc
-    index = runtime.guard.blind_index(category, normalised)
-    customer = uow.session.scalar(select(Customer).where(column == index))
+    customer = customers.find_sealed(uow, runtime, field, normalised)
     if customer is None or customer.status == "erased":
         raise NotFound(f"No customer has that {_WHAT[field]}.")
     return _read(uow, runtime, actor, customer, request.purpose, request)
@@ -127,7 +111,7 @@ def _read(
     uow: UnitOfWork,
     runtime: Runtime,
     actor: Actor,
-    customer: Customer,
+    customer: SealedCustomer,
     purpose: str,
     request: AccessRequest,
 ) -> CustomerRecordOut:
@@ -148,17 +132,7 @@ def _read(
         uow, actor, customer.id, purpose, reads=reads,
         reference=request.reference, reason=request.reason,
     )  # fmt: skip
-    fields: dict[str, str | dict[str, str] | None] = {}
-    for name, column, category in RECORD_FIELDS:
-        if category not in access.readable:
-            continue
-        value = access.read(TABLE, column, customer.id, category, getattr(customer, column))
-        if value is not None and access.is_masked(category) and category in _MASKS:
-            value = _MASKS[category](value)
-        if category == "contact.address" and value is not None:
-            fields[name] = {k: str(v) for k, v in json.loads(value).items() if v is not None}
-        else:
-            fields[name] = value
+    fields = customers.read_fields(access, customer, RECORD_FIELDS)
     return CustomerRecordOut(
         id=customer.id,
         kind=customer.kind,

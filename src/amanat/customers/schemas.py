@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,3 +92,28 @@ class ProfileUpdateIn(BaseModel):
     address: AddressIn | None = None
     company: str | None = Field(None, max_length=NAME_MAX)
     ntn: str | None = Field(None, max_length=20)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedCustomer:
+    """A customer's record as stored: state in the clear, personal fields still sealed.
+
+    Built only by ``amanat.customers.service`` (``get_sealed``, ``load_sealed``); other
+    domains hold it and hand it back to ``read_fields`` / ``read_party`` with an access
+    the guard opened. The ciphertexts are keyed by the customers domain's own names, so
+    no other module needs (or learns) how the table stores a field.
+    """
+
+    id: str
+    kind: str
+    status: str
+    email_verified_at: datetime | None
+    sealed: Mapping[str, bytes | None] = field(repr=False)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None

@@ -1,6 +1,11 @@
 """The customer record's verbs. Every personal field goes through the guard.
 
 Callers pass the runtime (guard, vault, clock) and a unit of work they commit.
+
+This domain alone knows how a personal field is stored. Other domains read a customer
+through ``get_sealed`` / ``load_sealed`` (a ``SealedCustomer``: state in the clear,
+fields sealed) and ``read_fields`` / ``read_party`` with an access the guard opened,
+naming fields from ``PERSONAL_FIELDS``.
 """
 
 from __future__ import annotations
@@ -14,20 +19,44 @@ from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, NotFound
-from amanat.customers.masking import mask_cnic, mask_phone
-from amanat.customers.models import Customer
+from amanat.customers.masking import mask_cnic, mask_phone, masked
+from amanat.customers.models import PROVINCES, Customer
 from amanat.customers.schemas import Address, ProfileOut, ProfileUpdateIn, ValidDetails
+from amanat.customers.sealed import (
+    PERSONAL_FIELDS,
+    find_sealed,
+    get_sealed,
+    load_sealed,
+    read_address,
+    read_fields,
+    read_party,
+    read_text,
+)
 from amanat.customers.validation import (
+    FIX_FIELDS,
     check_address,
     check_name,
     check_ntn,
     normalised,
     raise_if_any,
+    validate_details,
 )
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_phone
+
+# The public API; validation and masking are re-exported so that other domains (the
+# sign-up form, billing's documents) never import this domain's internals.
+__all__ = [
+    "CREATION_CATEGORIES", "FIX_FIELDS", "PERSONAL_FIELDS", "PHONE_HELD", "PROFILE_READS",
+    "PROFILE_WRITES", "PROVINCES", "check_collection_point", "create_customer",
+    "email_index", "erase_customer", "find_by_email", "find_sealed", "get_customer",
+    "get_sealed", "holders", "load_sealed", "masked", "normalised", "raise_if_any",
+    "read_address", "read_email", "read_fields", "read_name_and_email", "read_party",
+    "read_profile", "read_text", "reapply_erasure", "set_email", "set_phone", "update_profile",
+    "validate_details",
+]  # fmt: skip
 
 T = "customers"
 CREATION_CATEGORIES = frozenset(
@@ -278,42 +307,37 @@ ERASED_COLUMNS = ("name_ct", "email_ct", "email_bidx", "phone_ct", "phone_bidx",
                   "cnic_bidx", "address_ct", "company_ct", "ntn_ct")  # fmt: skip
 
 
-def _clear(uow: UnitOfWork, customer: Customer, erased_at: datetime) -> None:
-    """What erasure clears in the main database: personal fields, indexes, credentials
-    (password hash, second factor, recovery codes), sessions and tokens."""
-    from amanat.accounts import sessions as account_sessions
-
+def _clear(customer: Customer, erased_at: datetime) -> None:
+    """What erasure clears in this domain's table: personal fields and blind indexes.
+    Credentials, sessions and tokens are cleared by the erasure hooks of the domains
+    that hold them (``runtime.hooks.erasure_hooks``)."""
     for column in ERASED_COLUMNS:
         setattr(customer, column, None)
     customer.status = "erased"
     customer.erased_at = customer.erased_at or erased_at
     customer.closed_at = customer.closed_at or erased_at
-    account_sessions.forget_principal(uow, customer.id)
 
 
 def reapply_erasure(uow: UnitOfWork, customer_id: str, erased_at: datetime) -> None:
-    """Replay hook (``amanat.vault.erasure.REPLAY_HOOKS``): after an older database was
-    restored, clear again what ``erase_customer`` cleared for a customer in the erasure
-    ledger — fields, indexes, password hash, second-factor secret, recovery codes,
-    sessions, API and action tokens — and mark them erased.
+    """Erasure hook (declared in ``customers.domain``): clear again what
+    ``erase_customer`` cleared in the customers table — fields and indexes — and mark
+    the customer erased. Idempotent; a key owner with no customer row (a staff member,
+    an expired legal hold) is left alone here.
 
-    Callers: ``replay_erasures`` only, which records vault.erasures_replayed for the
-    whole replay (nothing is recorded per customer). A key owner with no customer row
-    (a staff member, an expired legal hold) has only its credentials cleared.
+    Callers: ``replay_erasures`` after an older database was restored (which records
+    vault.erasures_replayed for the whole replay) and ``erase_customer`` (through the
+    runtime's hooks). Records nothing itself.
     """
-    from amanat.accounts import sessions as account_sessions
-
     customer = uow.session.get(Customer, customer_id)
-    if customer is None:
-        account_sessions.forget_principal(uow, customer_id)
-    else:
-        _clear(uow, customer, erased_at)
-    uow.session.flush()
+    if customer is not None:
+        _clear(customer, erased_at)
+        uow.session.flush()
 
 
 def erase_customer(uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id: str) -> None:
-    """Erase a customer: clear every personal field, index and credential, then destroy
-    their data key (crypto-shredding) once the change is committed.
+    """Erase a customer: clear every personal field and index, run every domain's
+    erasure hook (credentials, sessions, tokens), then destroy their data key
+    (crypto-shredding) once the change is committed.
 
     Callers: the privacy-rights flow (the customer) or a data protection officer.
     Records customer.erased. Raises NotFound if already erased. Records under a legal
@@ -323,7 +347,12 @@ def erase_customer(uow: UnitOfWork, runtime: Runtime, actor: Actor, customer_id:
     (amanat.vault.holds).
     """
     customer = get_customer(uow, customer_id)
-    _clear(uow, customer, runtime.clock.now())
+    erased_at = runtime.clock.now()
+    _clear(customer, erased_at)
+    # Every domain's erasure hook (accounts: password hash, second factor, recovery
+    # codes, sessions and tokens); the same hooks replay this erasure after a restore.
+    for hook in runtime.hooks.erasure_hooks:
+        hook(uow, customer_id, erased_at)
     uow.session.flush()
     audit.record(
         uow, runtime.clock, Event.CUSTOMER_ERASED, actor, customer_id=customer_id,

@@ -111,6 +111,13 @@ def staff_email(uow: UnitOfWork, runtime: Runtime, staff_id: str) -> str:
     return access.read(T, "username_ct", staff_id, "account.username", member.username_ct) or ""
 
 
+def active_role(uow: UnitOfWork, staff_id: str) -> str | None:
+    """The role of the staff member with this id while they are active; None for anyone
+    else (removed, unknown). Reads no personal data."""
+    member = uow.session.get(StaffMember, staff_id)
+    return member.role if member is not None and member.status == "active" else None
+
+
 def _enrolment_member(uow: UnitOfWork, runtime: Runtime, token: str) -> StaffMember:
     row = peek_action_token(uow, runtime, "staff_enrol", token)
     member = uow.session.get(StaffMember, row.principal_id) if row is not None else None

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 
 from amanat.core.actor import Actor
 from amanat.core.errors import BadRequest
-from amanat.runtime import Runtime
 from amanat.support import desk
 from amanat.support import service as tickets
 from amanat.support.schemas import (
@@ -25,16 +24,13 @@ from amanat.support.schemas import (
     TicketSummary,
 )
 from amanat.web.caller import CustomerActor, StaffFor
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(prefix="/api/v1", tags=["support"])
 Customer = CustomerActor
 Staff = Annotated[Actor, Depends(StaffFor("support"))]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such ticket among yours"}}
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def _messages(view: tickets.TicketView) -> list[MessageOut]:
@@ -80,27 +76,21 @@ def _row(entry: desk.QueueEntry) -> QueueRow:
 
 
 @router.post("/tickets", status_code=201, response_model=TicketOut, summary="Open a support ticket")
-def open_ticket(request: Request, actor: Customer, body: TicketIn) -> TicketOut:
+def open_ticket(uow: Uow, runtime: RuntimeDep, actor: Customer, body: TicketIn) -> TicketOut:
     """Card numbers in the subject or message are masked before storage; ``notice`` says so."""
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        written = tickets.open_ticket(
-            uow, runtime, actor, subject=body.subject, category=body.category,
-            message=body.message, channel="api",
-        )  # fmt: skip
-        view = tickets.show_customer_ticket(
-            uow, runtime, actor, tickets.format_number(written.ticket.number)
-        )
-        uow.commit()
+    written = tickets.open_ticket(
+        uow, runtime, actor, subject=body.subject, category=body.category,
+        message=body.message, channel="api",
+    )  # fmt: skip
+    view = tickets.show_customer_ticket(
+        uow, runtime, actor, tickets.format_number(written.ticket.number)
+    )
     return _ticket_out(view, written.notice)
 
 
 @router.get("/tickets", response_model=list[TicketSummary], summary="Your tickets")
-def list_tickets(request: Request, actor: Customer) -> list[TicketSummary]:
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        views = tickets.list_customer_tickets(uow, runtime, actor)
-        uow.commit()
+def list_tickets(uow: Uow, runtime: RuntimeDep, actor: Customer) -> list[TicketSummary]:
+    views = tickets.list_customer_tickets(uow, runtime, actor)
     return [
         TicketSummary(
             number=v.number,
@@ -115,12 +105,9 @@ def list_tickets(request: Request, actor: Customer) -> list[TicketSummary]:
 
 
 @router.get("/tickets/{number}", response_model=TicketOut, responses=NOT_FOUND)
-def get_ticket(request: Request, actor: Customer, number: str) -> TicketOut:
+def get_ticket(uow: Uow, runtime: RuntimeDep, actor: Customer, number: str) -> TicketOut:
     """One of your tickets with its thread (agents' internal notes are not shown)."""
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        view = tickets.show_customer_ticket(uow, runtime, actor, number)
-        uow.commit()
+    view = tickets.show_customer_ticket(uow, runtime, actor, number)
     return _ticket_out(view)
 
 
@@ -129,23 +116,17 @@ def get_ticket(request: Request, actor: Customer, number: str) -> TicketOut:
     response_model=TicketOut,
     responses={**NOT_FOUND, 409: {"description": "The ticket is closed"}},
 )
-def reply(request: Request, actor: Customer, number: str, body: ReplyIn) -> TicketOut:
+def reply(uow: Uow, runtime: RuntimeDep, actor: Customer, number: str, body: ReplyIn) -> TicketOut:
     """Add to the thread; a resolved ticket opens again, a closed one refuses (409)."""
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        written = tickets.reply_as_customer(uow, runtime, actor, number, body.message, "api")
-        view = tickets.show_customer_ticket(uow, runtime, actor, number)
-        uow.commit()
+    written = tickets.reply_as_customer(uow, runtime, actor, number, body.message, "api")
+    view = tickets.show_customer_ticket(uow, runtime, actor, number)
     return _ticket_out(view, written.notice)
 
 
 @router.post("/tickets/{number}/close", response_model=TicketOut, responses=NOT_FOUND)
-def close(request: Request, actor: Customer, number: str) -> TicketOut:
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        tickets.close_as_customer(uow, runtime, actor, number)
-        view = tickets.show_customer_ticket(uow, runtime, actor, number)
-        uow.commit()
+def close(uow: Uow, runtime: RuntimeDep, actor: Customer, number: str) -> TicketOut:
+    tickets.close_as_customer(uow, runtime, actor, number)
+    view = tickets.show_customer_ticket(uow, runtime, actor, number)
     return _ticket_out(view)
 
 
@@ -162,7 +143,8 @@ def _purpose(x_access_purpose: str | None) -> None:
 
 @router.get("/support/queue", response_model=list[QueueRow], summary="The agent queue")
 def agent_queue(
-    request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     actor: Staff,
     status: Annotated[str | None, Query(max_length=32)] = None,
     priority: Annotated[str | None, Query(max_length=16)] = None,
@@ -171,10 +153,8 @@ def agent_queue(
     older_than_hours: Annotated[float | None, Query(ge=0, le=100_000)] = None,
 ) -> list[QueueRow]:
     """Tickets by filter, oldest first; no personal data, so nothing is decrypted."""
-    runtime = _runtime(request)
     selection = desk.QueueFilter(status, priority, category, assignee, older_than_hours)
-    with runtime.uow() as uow:
-        entries = desk.queue(uow, runtime, actor, selection)
+    entries = desk.queue(uow, runtime, actor, selection)
     return [_row(e) for e in entries]
 
 
@@ -191,50 +171,45 @@ def _agent_out(view: desk.AgentView, notice: str | None = None) -> AgentTicketOu
 
 @router.get("/support/tickets/{number}", response_model=AgentTicketOut, responses=NOT_FOUND)
 def agent_ticket(
-    request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     actor: Staff,
     number: str,
     x_access_purpose: Annotated[str | None, Header(max_length=64)] = None,
 ) -> AgentTicketOut:
     """Open a ticket: a guarded read for ``support`` with the ticket as reference (audited)."""
     _purpose(x_access_purpose)
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        view = desk.open_for_agent(uow, runtime, actor, number)
-        uow.commit()
+    view = desk.open_for_agent(uow, runtime, actor, number)
     return _agent_out(view)
 
 
 @router.post("/support/tickets/{number}/replies", response_model=AgentTicketOut)
-def agent_reply(request: Request, actor: Staff, number: str, body: ReplyIn) -> AgentTicketOut:
+def agent_reply(
+    uow: Uow, runtime: RuntimeDep, actor: Staff, number: str, body: ReplyIn
+) -> AgentTicketOut:
     """Answer the customer (they are notified by mail)."""
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        written = desk.reply(uow, runtime, actor, number, body.message)
-        view = desk.open_for_agent(uow, runtime, actor, number)
-        uow.commit()
+    written = desk.reply(uow, runtime, actor, number, body.message)
+    view = desk.open_for_agent(uow, runtime, actor, number)
     return _agent_out(view, written.notice)
 
 
 @router.post("/support/tickets/{number}/notes", response_model=AgentTicketOut)
-def agent_note(request: Request, actor: Staff, number: str, body: ReplyIn) -> AgentTicketOut:
+def agent_note(
+    uow: Uow, runtime: RuntimeDep, actor: Staff, number: str, body: ReplyIn
+) -> AgentTicketOut:
     """An internal note the customer never sees."""
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        written = desk.add_note(uow, runtime, actor, number, body.message)
-        view = desk.open_for_agent(uow, runtime, actor, number)
-        uow.commit()
+    written = desk.add_note(uow, runtime, actor, number, body.message)
+    view = desk.open_for_agent(uow, runtime, actor, number)
     return _agent_out(view, written.notice)
 
 
 @router.patch("/support/tickets/{number}", response_model=QueueRow)
-def agent_update(request: Request, actor: Staff, number: str, body: AgentUpdateIn) -> QueueRow:
+def agent_update(
+    uow: Uow, runtime: RuntimeDep, actor: Staff, number: str, body: AgentUpdateIn
+) -> QueueRow:
     """Change status, priority and/or assignee (each change is audited on its own)."""
-    runtime = _runtime(request)
-    with runtime.uow() as uow:
-        entry = desk.update(
-            uow, runtime, actor, number, status=body.status, priority=body.priority,
-            assignee_id=body.assignee_id, reassign="assignee_id" in body.model_fields_set,
-        )  # fmt: skip
-        uow.commit()
+    entry = desk.update(
+        uow, runtime, actor, number, status=body.status, priority=body.priority,
+        assignee_id=body.assignee_id, reassign="assignee_id" in body.model_fields_set,
+    )  # fmt: skip
     return _row(entry)

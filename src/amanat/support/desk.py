@@ -14,7 +14,6 @@ one audit event; an agent's reply also queues a notification to the customer (ou
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +24,7 @@ from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Forbidden, Invalid, NotFound
+from amanat.customers import service as customers
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.support import service as tickets
@@ -32,15 +32,9 @@ from amanat.support.models import CATEGORIES, PRIORITIES, STATUSES, Ticket
 from amanat.support.service import MessageView, Written, format_number, parse_number
 
 PURPOSE = "support"
-# The customer record's encrypted fields an agent may be shown, by category.
-CUSTOMER_FIELDS = (
-    ("identity.name", "name_ct", "Name"),
-    ("identity.company", "company_ct", "Company"),
-    ("contact.email", "email_ct", "E-mail"),
-    ("contact.phone", "phone_ct", "Phone"),
-    ("identity.cnic", "cnic_ct", "CNIC"),
-    ("contact.address", "address_ct", "Address"),
-)
+# The customer record's fields an agent may be shown (customers.PERSONAL_FIELDS), in order.
+CARD_FIELDS = ("name", "company", "email", "phone", "cnic", "address")
+CARD_CATEGORIES = frozenset(customers.PERSONAL_FIELDS[f][0] for f in CARD_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -163,32 +157,21 @@ def _open(
 def _customer_card(
     uow: UnitOfWork, runtime: Runtime, access: Access, ticket: Ticket
 ) -> dict[str, str]:
-    from amanat.customers.masking import mask_cnic, mask_phone
-    from amanat.customers.models import Customer
-
     card: dict[str, str] = {}
     if not ticket.linked:
         sender = access.read(T_TICKETS, "sender_ct", ticket.id, "contact.email", ticket.sender_ct)
         card["E-mail (not linked to an account)"] = sender or ""
         return card
-    customer = uow.session.get(Customer, ticket.customer_id)
-    if customer is None or customer.status == "erased":
+    try:
+        customer = customers.get_sealed(uow, ticket.customer_id)
+    except NotFound:
         card["Customer"] = "erased"
         return card
-    for category, column, label in CUSTOMER_FIELDS:
-        if category not in access.readable:
-            continue
-        value = access.read("customers", column, customer.id, category, getattr(customer, column))
+    for name, value in customers.read_fields(access, customer, CARD_FIELDS).items():
         if value is None:
             continue
-        if category == "contact.phone" and access.is_masked(category):
-            value = mask_phone(value)
-        elif category == "identity.cnic" and access.is_masked(category):
-            value = mask_cnic(value)
-        elif category == "contact.address":
-            parts = json.loads(value)
-            value = ", ".join(str(v) for v in parts.values() if v)
-        card[label] = value
+        label = customers.PERSONAL_FIELDS[name][1]
+        card[label] = value if isinstance(value, str) else ", ".join(v for v in value.values() if v)
     return card
 
 
@@ -203,7 +186,7 @@ def open_for_agent(uow: UnitOfWork, runtime: Runtime, actor: Actor, reference: s
     """
     ticket = _ticket(uow, reference)
     declared = set(runtime.policy.purpose(PURPOSE).reads)
-    wanted = {"support.message"} | {c for c, _, _ in CUSTOMER_FIELDS if c in declared}
+    wanted = {"support.message"} | (CARD_CATEGORIES & declared)
     if not ticket.linked:
         wanted = {"support.message", "contact.email"}
     access = _open(uow, runtime, actor, ticket, reads=wanted & declared)
@@ -357,16 +340,14 @@ def assign(
 ) -> Ticket:
     """Assign the ticket to a support agent (or to nobody with None or '').
     Records support.assigned. Raises Invalid (not a support agent), NotFound."""
-    from amanat.staff.models import StaffMember
+    from amanat.staff.service import active_role
 
     require_support_role(runtime, actor)
     ticket = _ticket(uow, reference)
     wanted = assignee_id or None
     if wanted is not None:
-        member = uow.session.get(StaffMember, wanted)
-        role = getattr(member, "role", None)
-        active = member is not None and member.status == "active"
-        if not active or role is None or PURPOSE not in runtime.policy.role(role).purposes:
+        role = active_role(uow, wanted)
+        if role is None or PURPOSE not in runtime.policy.role(role).purposes:
             raise Invalid(
                 "Assign the ticket to a staff member whose role acts for support.",
                 fields={"assignee_id": "Not a support agent."},

@@ -18,7 +18,8 @@ from amanat.support.redaction import CARD_WARNING
 from amanat.web.caller import StaffFor, page_customer
 from amanat.web.csrf import require_csrf
 from amanat.web.render import redirect, render
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]
@@ -38,11 +39,8 @@ def _after(location: str, cards: int) -> Response:
 
 
 @router.get("/support", response_class=HTMLResponse)
-def my_tickets(request: Request, actor: Customer) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        views = tickets.list_customer_tickets(uow, runtime, actor)
-        uow.commit()
+def my_tickets(request: Request, uow: Uow, runtime: RuntimeDep, actor: Customer) -> HTMLResponse:
+    views = tickets.list_customer_tickets(uow, runtime, actor)
     return render(request, "support/list.html", {"tickets": views})
 
 
@@ -61,20 +59,20 @@ def _limits() -> dict[str, int]:
 @router.post("/support/new", response_class=HTMLResponse, dependencies=[Csrf])
 def new_ticket(
     request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     actor: Customer,
     subject: Text = "",
     category: Short = "other",
     message: Text = "",
 ) -> Response:
-    runtime = runtime_of(request)
     try:
-        with runtime.uow() as uow:
-            written = tickets.open_ticket(
-                uow, runtime, actor, subject=subject, category=category, message=message,
-                channel="portal",
-            )  # fmt: skip
-            uow.commit()
+        written = tickets.open_ticket(
+            uow, runtime, actor, subject=subject, category=category, message=message,
+            channel="portal",
+        )  # fmt: skip
     except Invalid as problem:
+        uow.rollback()  # nothing of a refused ticket is kept
         return render(
             request, "support/new.html",
             {"categories": CATEGORIES, "limits": _limits(),
@@ -89,12 +87,14 @@ def new_ticket(
 
 @router.get("/support/{number}", response_class=HTMLResponse)
 def my_ticket(
-    request: Request, actor: Customer, number: str, notice: Annotated[str | None, Query()] = None
+    request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
+    actor: Customer,
+    number: str,
+    notice: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        view = tickets.show_customer_ticket(uow, runtime, actor, number)
-        uow.commit()
+    view = tickets.show_customer_ticket(uow, runtime, actor, number)
     return render(
         request, "support/ticket.html",
         {"view": view, "notice": _notice(notice),
@@ -103,22 +103,18 @@ def my_ticket(
 
 
 @router.post("/support/{number}/reply", response_class=HTMLResponse, dependencies=[Csrf])
-def my_reply(request: Request, actor: Customer, number: str, message: Text = "") -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        written = tickets.reply_as_customer(uow, runtime, actor, number, message, "portal")
-        uow.commit()
+def my_reply(
+    uow: Uow, runtime: RuntimeDep, actor: Customer, number: str, message: Text = ""
+) -> Response:
+    written = tickets.reply_as_customer(uow, runtime, actor, number, message, "portal")
     return _after(
         f"/support/{tickets.format_number(written.ticket.number)}", written.cards_redacted
     )
 
 
 @router.post("/support/{number}/close", response_class=HTMLResponse, dependencies=[Csrf])
-def my_close(request: Request, actor: Customer, number: str) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        ticket = tickets.close_as_customer(uow, runtime, actor, number)
-        uow.commit()
+def my_close(uow: Uow, runtime: RuntimeDep, actor: Customer, number: str) -> Response:
+    ticket = tickets.close_as_customer(uow, runtime, actor, number)
     return redirect(f"/support/{tickets.format_number(ticket.number)}")
 
 
@@ -132,6 +128,8 @@ def _optional(value: str | None) -> str | None:
 @router.get("/staff/support", response_class=HTMLResponse)
 def desk_queue(
     request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     actor: Staff,
     status: Annotated[str | None, Query(max_length=32)] = None,
     priority: Annotated[str | None, Query(max_length=16)] = None,
@@ -139,7 +137,6 @@ def desk_queue(
     assignee: Annotated[str | None, Query(max_length=32)] = None,
     older_than_hours: Annotated[str | None, Query(max_length=12)] = None,
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
     try:
         hours = float(older_than_hours) if older_than_hours else None
     except ValueError:
@@ -149,8 +146,7 @@ def desk_queue(
     selection = desk.QueueFilter(
         _optional(status), _optional(priority), _optional(category), _optional(assignee), hours
     )
-    with runtime.uow() as uow:
-        entries = desk.queue(uow, runtime, actor, selection)
+    entries = desk.queue(uow, runtime, actor, selection)
     return render(
         request, "support/queue.html",
         {"entries": entries, "filter": selection, "statuses": STATUSES,
@@ -160,12 +156,14 @@ def desk_queue(
 
 @router.get("/staff/support/{number}", response_class=HTMLResponse)
 def desk_ticket(
-    request: Request, actor: Staff, number: str, notice: Annotated[str | None, Query()] = None
+    request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
+    actor: Staff,
+    number: str,
+    notice: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        view = desk.open_for_agent(uow, runtime, actor, number)
-        uow.commit()
+    view = desk.open_for_agent(uow, runtime, actor, number)
     return render(
         request, "support/desk_ticket.html",
         {"view": view, "notice": _notice(notice), "statuses": STATUSES,
@@ -174,22 +172,20 @@ def desk_ticket(
 
 
 @router.post("/staff/support/{number}/reply", response_class=HTMLResponse, dependencies=[Csrf])
-def desk_reply(request: Request, actor: Staff, number: str, message: Text = "") -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        written = desk.reply(uow, runtime, actor, number, message)
-        uow.commit()
+def desk_reply(
+    uow: Uow, runtime: RuntimeDep, actor: Staff, number: str, message: Text = ""
+) -> Response:
+    written = desk.reply(uow, runtime, actor, number, message)
     return _after(
         f"/staff/support/{tickets.format_number(written.ticket.number)}", written.cards_redacted
     )
 
 
 @router.post("/staff/support/{number}/note", response_class=HTMLResponse, dependencies=[Csrf])
-def desk_note(request: Request, actor: Staff, number: str, note: Text = "") -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        written = desk.add_note(uow, runtime, actor, number, note)
-        uow.commit()
+def desk_note(
+    uow: Uow, runtime: RuntimeDep, actor: Staff, number: str, note: Text = ""
+) -> Response:
+    written = desk.add_note(uow, runtime, actor, number, note)
     return _after(
         f"/staff/support/{tickets.format_number(written.ticket.number)}", written.cards_redacted
     )
@@ -197,20 +193,18 @@ def desk_note(request: Request, actor: Staff, number: str, note: Text = "") -> R
 
 @router.post("/staff/support/{number}/update", response_class=HTMLResponse, dependencies=[Csrf])
 def desk_update(
-    request: Request,
+    uow: Uow,
+    runtime: RuntimeDep,
     actor: Staff,
     number: str,
     status: Short = "",
     priority: Short = "",
     assignee_id: Short = "-",
 ) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        entry = desk.update(
-            uow, runtime, actor, number, status=status or None, priority=priority or None,
-            assignee_id=assignee_id or None, reassign=assignee_id != "-",
-        )  # fmt: skip
-        uow.commit()
+    entry = desk.update(
+        uow, runtime, actor, number, status=status or None, priority=priority or None,
+        assignee_id=assignee_id or None, reassign=assignee_id != "-",
+    )  # fmt: skip
     # A closed ticket is no longer a live reference: back to the queue.
     closed = entry.ticket.status == "closed"
     return redirect("/staff/support" if closed else f"/staff/support/{entry.number}")
