@@ -19,7 +19,7 @@ from amanat.billing.models import Invoice, Service
 from amanat.billing.overdue import run_overdue
 from amanat.billing.run import run_billing
 from amanat.billing.statement import withholding_statement
-from amanat.cli_kit import app as amanat_cli
+from amanat.cli import app as amanat_cli
 from amanat.comms.models import OutboxMessage
 from amanat.composition import build_runtime
 from amanat.config import Settings

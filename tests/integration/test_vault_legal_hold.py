@@ -22,7 +22,7 @@ from amanat.billing.catalogue import DEMO_CATALOGUE
 from amanat.billing.models import Certificate, Invoice
 from amanat.billing.run import run_billing
 from amanat.billing.statement import withholding_statement
-from amanat.cli_kit import app as amanat_cli
+from amanat.cli import app as amanat_cli
 from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.actor import Actor
