@@ -37,11 +37,11 @@ from amanat.billing import catalogue
 from amanat.billing.context import BillingContext, set_billing_context
 from amanat.billing.documents import DocumentLine, InvoiceDocument, Party, TaxLine
 from amanat.billing.models import Invoice, InvoiceLine, Payment, Plan, Service
-from amanat.billing.payments import handle_webhook
 from amanat.billing.pdf import render_invoice
 from amanat.billing.processor import HttpProcessor
 from amanat.billing.provisioner import RecordingProvisioner
 from amanat.billing.run import run_billing
+from amanat.billing.service import handle_webhook
 from amanat.billing.tax import load_tax_table
 from amanat.composition import build_runtime
 from amanat.config import Settings

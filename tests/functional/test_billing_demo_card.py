@@ -29,7 +29,7 @@ def test_the_production_demo_accepts_the_sandbox_webhooks(
         initialise(runtime)
         seed_demo(runtime)
         # `amanat dev psp`, started after the demo, makes the shared credentials file.
-        _, secret = sandbox_credentials(settings.data_dir)
+        _, secret = sandbox_credentials(settings)
         body = json.dumps(
             {"id": "evt_demo_1", "type": "payment.succeeded",
              "data": {"payment": "pay_unknown", "reference": "none", "amount": 100}}

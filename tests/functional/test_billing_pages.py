@@ -9,16 +9,23 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from amanat.app import create_app
+from amanat.audit.events import Event
+from amanat.audit.models import AuditEvent
 from amanat.billing import catalogue
 from amanat.billing.catalogue import DEMO_CATALOGUE
-from amanat.billing.models import Invoice
+from amanat.billing.context import BillingContext, set_billing_context
+from amanat.billing.models import Invoice, Order, Service
+from amanat.billing.provisioner import RecordingProvisioner, ServiceSpec
 from amanat.billing.run import run_billing
+from amanat.billing.tax import load_tax_table
 from amanat.composition import build_runtime
 from amanat.config import Settings
-from amanat.core.clock import FixedClock
+from amanat.core.clock import Clock, FixedClock
+from amanat.core.errors import Unavailable
+from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, create_staff, signup_data
@@ -161,3 +168,40 @@ def _staff_sign_in(client: TestClient, runtime: Runtime, handle: Any, clock: Fix
         "/staff/login/mfa",
         data={"csrf_token": _csrf(mfa_page.text), "code": handle.totp_now(runtime)},
     )
+
+
+class DownController(RecordingProvisioner):
+    """A cloud controller that is down: it refuses to create, after the order is written."""
+
+    def create(self, uow: UnitOfWork, clock: Clock, spec: ServiceSpec) -> None:
+        raise Unavailable("The cloud controller is not answering; order again in a few minutes.")
+
+
+def test_an_order_the_controller_refuses_shows_why_and_keeps_nothing(
+    setup: tuple[Runtime, FixedClock],
+) -> None:
+    """The page's unit of work commits after the handler: a refused order must not be
+    committed with the page that explains the refusal."""
+    runtime, _ = setup
+    set_billing_context(runtime, BillingContext(load_tax_table(), None, DownController()))
+    data = signup_data()
+    customer = create_customer(runtime, email=data["email"], phone=data["phone"], cnic=data["cnic"])
+    with _app(runtime) as web:
+        web.post("/api/v1/auth/login", json={"email": data["email"], "password": PASSWORD})
+        page = web.get("/billing")
+        refused = web.post(
+            "/billing/order",
+            data={"plan": "fibre-50", "quantity": "1", "csrf_token": _csrf(page.text)},
+        )
+        assert refused.status_code == 503
+        assert "not answering" in refused.text and "placed" not in refused.text
+    with runtime.uow() as uow:
+        for model in (Order, Service):
+            count = select(func.count()).select_from(model).where(model.customer_id == customer)
+            assert uow.session.scalar(count) == 0
+        placed = (
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.code == Event.BILLING_ORDER_PLACED.value)
+        )
+        assert uow.session.scalar(placed) == 0

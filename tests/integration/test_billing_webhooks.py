@@ -23,10 +23,10 @@ from amanat.billing import catalogue, orders
 from amanat.billing.catalogue import DEMO_CATALOGUE
 from amanat.billing.context import BillingContext, set_billing_context
 from amanat.billing.models import Invoice, Payment, PaymentCard, Service, WebhookEvent
-from amanat.billing.payments import handle_webhook
 from amanat.billing.processor import HttpProcessor, WebhookRejected
 from amanat.billing.provisioner import RecordingProvisioner
 from amanat.billing.run import run_billing
+from amanat.billing.service import handle_webhook
 from amanat.billing.tax import load_tax_table
 from amanat.composition import build_runtime
 from amanat.config import Settings

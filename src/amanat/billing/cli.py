@@ -11,6 +11,7 @@ from amanat.cli_kit import open_runtime, operator_errors, unit_of_work
 from amanat.core.actor import Actor
 
 if TYPE_CHECKING:
+    from amanat.db.uow import UnitOfWork
     from amanat.runtime import Runtime
 
 app = typer.Typer(help="Billing: runs, overdue handling, statements.", no_args_is_help=True)
@@ -25,8 +26,10 @@ def run(
     """Bill every customer for a period (idempotent: a second run bills nothing twice)."""
     from rich.progress import Progress
 
-    from amanat.billing.run import run_billing
+    from amanat.billing.service import run_billing
 
+    # The run commits one batch of customers at a time (a batch job chooses its own
+    # transactions), so it takes the runtime rather than one unit of work.
     with open_runtime() as runtime, Progress(transient=True) as bar:
         task = bar.add_task(f"Billing {period}", total=None)
 
@@ -44,19 +47,18 @@ def run(
 @operator_errors
 def overdue() -> None:
     """Send due payment reminders and suspend services past the grace period."""
-    from amanat.billing.overdue import run_overdue
+    from amanat.billing.service import run_overdue
 
     with unit_of_work() as (runtime, uow):
         report = run_overdue(uow, runtime)
     typer.echo(f"{report.reminded} reminders queued, {report.suspended} services suspended.")
 
 
-def _staff_actor(runtime: Runtime, email_or_id: str) -> Actor:
+def _staff_actor(uow: UnitOfWork, runtime: Runtime, email_or_id: str) -> Actor:
     from amanat.staff.service import find_staff
 
-    with runtime.uow() as uow:
-        member = find_staff(uow, runtime, email_or_id)
-        return Actor.staff(member.id, member.role)
+    member = find_staff(uow, runtime, email_or_id)
+    return Actor.staff(member.id, member.role)
 
 
 @app.command("statement")
@@ -74,13 +76,11 @@ def statement(
     ] = None,
 ) -> None:
     """The s.165 quarterly withholding statement as CSV (audited, purpose legal_obligation)."""
-    from amanat.billing.statement import withholding_statement
+    from amanat.billing.service import withholding_statement
 
-    with open_runtime() as runtime:
-        actor = _staff_actor(runtime, staff)
-        with runtime.uow() as uow:
-            text = withholding_statement(uow, runtime, actor, quarter)
-            uow.commit()
+    with unit_of_work() as (runtime, uow):
+        actor = _staff_actor(uow, runtime, staff)
+        text = withholding_statement(uow, runtime, actor, quarter)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -97,18 +97,16 @@ def import_statement(
     staff: Annotated[str, typer.Option(help="The billing officer (e-mail or id) importing it.")],
 ) -> None:
     """Match a bank or bill-payment statement to invoices; the rest goes to the queue."""
-    from amanat.billing.reconciliation import import_statement as do_import
+    from amanat.billing.service import import_statement as do_import
     from amanat.core.errors import Invalid
 
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise Invalid(f"The file {file} cannot be read ({exc.strerror}).") from exc
-    with open_runtime() as runtime:
-        actor = _staff_actor(runtime, staff)
-        with runtime.uow() as uow:
-            report = do_import(uow, runtime, actor, source, text)
-            uow.commit()
+    with unit_of_work() as (runtime, uow):
+        actor = _staff_actor(uow, runtime, staff)
+        report = do_import(uow, runtime, actor, source, text)
     typer.echo(
         f"{report.lines} lines: {report.matched} matched, {report.queued} queued, {report.skipped} already imported."
     )

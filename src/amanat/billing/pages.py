@@ -10,23 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from amanat.billing import (
-    catalogue,
-    certificates,
-    invoicing,
-    orders,
-    payments,
-    reconciliation,
-    views,
-)
-from amanat.billing.money import format_pkr, parse_rupees
-from amanat.billing.pdf import render_invoice
+from amanat.billing import service
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Invalid
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
 from amanat.web.caller import StaffFor, page_customer
 from amanat.web.csrf import require_csrf
 from amanat.web.render import redirect, render
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]
@@ -34,118 +27,122 @@ Customer = Annotated[Actor, Depends(page_customer)]
 Staff = Annotated[Actor, Depends(StaffFor("billing", page=True))]
 Csrf = Depends(require_csrf)
 Text = Annotated[str, Form(max_length=200)]
+format_pkr = service.format_pkr
+
+
+def _refused(uow: UnitOfWork, exc: AmanatError) -> tuple[str, int]:
+    """Undo what the refused verb wrote (this unit of work still commits the page's own
+    reads) and give its sentence and status (a server-side failure shows as 503)."""
+    uow.rollback()
+    return exc.message, exc.status if exc.status < 500 else 503
 
 
 def _overview(
-    request: Request, actor: Actor, message: str | None = None, status: int = 200
+    request: Request,
+    uow: UnitOfWork,
+    runtime: Runtime,
+    actor: Actor,
+    message: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        context = {
-            "plans": catalogue.list_plans(uow),
-            "services": orders.list_services(uow, actor.id),
-            "invoices": invoicing.list_invoices(uow, actor.id),
-            "payments": payments.payment_history(uow, actor.id),
-            "cards": payments.saved_cards(uow, runtime, actor, actor.id),
-            "certificates": certificates.list_certificates(uow, actor.id),
-            "message": message, "pkr": format_pkr,
-        }  # fmt: skip
-        uow.commit()
-        return render(request, "billing/overview.html", context, status)
+    context = {
+        "plans": service.list_plans(uow),
+        "services": service.list_services(uow, actor.id),
+        "invoices": service.list_invoices(uow, actor.id),
+        "payments": service.payment_history(uow, actor.id),
+        "cards": service.saved_cards(uow, runtime, actor, actor.id),
+        "certificates": service.list_certificates(uow, actor.id),
+        "message": message, "pkr": format_pkr,
+    }  # fmt: skip
+    return render(request, "billing/overview.html", context, status)
 
 
 @router.get("/billing", response_class=HTMLResponse)
-def overview(request: Request, actor: Customer) -> HTMLResponse:
-    return _overview(request, actor)
+def overview(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
+    return _overview(request, uow, runtime, actor)
 
 
 @router.post("/billing/order", response_class=HTMLResponse, dependencies=[Csrf])
 def order(
-    request: Request, actor: Customer, plan: Text, quantity: Annotated[int, Form(ge=1, le=1000)] = 1
+    request: Request,
+    actor: Customer,
+    uow: Uow,
+    runtime: RuntimeDep,
+    plan: Text,
+    quantity: Annotated[int, Form(ge=1, le=1000)] = 1,
 ) -> Response:
-    runtime = runtime_of(request)
     try:
-        with runtime.uow() as uow:
-            placed = orders.place_order(uow, runtime, actor, actor.id, plan, quantity)
-            number = placed.order.number
-            uow.commit()
+        placed = service.place_order(uow, runtime, actor, actor.id, plan, quantity)
     except AmanatError as exc:
-        return _overview(request, actor, exc.message, exc.status if exc.status < 500 else 503)
-    return _overview(request, actor, f"Order {number} placed; the service is active.")
+        return _overview(request, uow, runtime, actor, *_refused(uow, exc))
+    message = f"Order {placed.order.number} placed; the service is active."
+    return _overview(request, uow, runtime, actor, message)
 
 
 @router.get("/billing/invoices/{invoice_id}", response_class=HTMLResponse)
-def invoice_page(request: Request, invoice_id: str, actor: Customer) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        document = views.invoice_document(uow, runtime, actor, invoice_id)
-        invoice = invoicing.get_invoice(uow, invoice_id, actor.id)
-        uow.commit()
+def invoice_page(
+    request: Request, invoice_id: str, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> HTMLResponse:
+    document = service.invoice_document(uow, runtime, actor, invoice_id)
+    invoice = service.get_invoice(uow, invoice_id, actor.id)
     return render(
         request, "billing/invoice.html", {"doc": document, "invoice": invoice, "pkr": format_pkr}
     )
 
 
 @router.get("/billing/invoices/{invoice_id}/pdf")
-def invoice_pdf(request: Request, invoice_id: str, actor: Customer) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        document = views.invoice_document(uow, runtime, actor, invoice_id)
-        uow.commit()
-    return Response(render_invoice(document), media_type="application/pdf",
+def invoice_pdf(invoice_id: str, actor: Customer, uow: Uow, runtime: RuntimeDep) -> Response:
+    document = service.invoice_document(uow, runtime, actor, invoice_id)
+    return Response(service.invoice_pdf(document), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{document.number}.pdf"'})  # fmt: skip
 
 
 @router.post("/billing/invoices/{invoice_id}/pay", dependencies=[Csrf])
-def pay(request: Request, invoice_id: str, actor: Customer) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        started = payments.start_card_payment(uow, runtime, actor, invoice_id)
-        uow.commit()
+def pay(invoice_id: str, actor: Customer, uow: Uow, runtime: RuntimeDep) -> Response:
+    started = service.start_card_payment(uow, runtime, actor, invoice_id)
     return redirect(started.url)
 
 
 @router.post("/billing/certificates", response_class=HTMLResponse, dependencies=[Csrf])
-def request_certificate(request: Request, actor: Customer, fiscal_year: Text) -> Response:
-    runtime = runtime_of(request)
+def request_certificate(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep, fiscal_year: Text
+) -> Response:
     try:
-        with runtime.uow() as uow:
-            cert = certificates.request_certificate(uow, runtime, actor, actor.id, fiscal_year)
-            number = cert.number
-            uow.commit()
+        cert = service.request_certificate(uow, runtime, actor, actor.id, fiscal_year)
     except AmanatError as exc:
-        return _overview(request, actor, exc.message, exc.status if exc.status < 500 else 503)
-    return _overview(request, actor, f"Certificate {number} is ready below.")
+        return _overview(request, uow, runtime, actor, *_refused(uow, exc))
+    return _overview(request, uow, runtime, actor, f"Certificate {cert.number} is ready below.")
 
 
 @router.get("/billing/certificates/{certificate_id}/pdf")
-def certificate_pdf(request: Request, certificate_id: str, actor: Customer) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        cert, pdf = certificates.certificate_pdf(uow, runtime, actor, certificate_id)
-        uow.commit()
+def certificate_pdf(
+    certificate_id: str, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> Response:
+    cert, pdf = service.certificate_pdf(uow, runtime, actor, certificate_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{cert.number}.pdf"'})  # fmt: skip
 
 
 @router.get("/verify/{code}", response_class=HTMLResponse)
 def verify_page(
-    request: Request, code: str, billed: str | None = None, tax: str | None = None
+    request: Request,
+    code: str,
+    uow: Uow,
+    runtime: RuntimeDep,
+    billed: str | None = None,
+    tax: str | None = None,
 ) -> HTMLResponse:
     """Public: anyone holding a certificate checks it. Amounts are typed in rupees."""
-    runtime = runtime_of(request)
     claimed: dict[str, str | None] = {"billed": None, "tax": None, "hash": None}
     try:
         if billed:
-            claimed["billed"] = str(parse_rupees(billed))
+            claimed["billed"] = str(service.parse_rupees(billed))
         if tax:
-            claimed["tax"] = str(parse_rupees(tax))
+            claimed["tax"] = str(service.parse_rupees(tax))
     except ValueError as exc:
         raise Invalid(str(exc), fields={"amount": str(exc)}) from exc
     client = request.client.host if request.client else "unknown"
-    with runtime.uow() as uow:
-        result = certificates.verify(uow, runtime, code, client, claimed)
-        uow.commit()
+    result = service.verify_certificate(uow, runtime, code, client, claimed)
     status = 200 if result["genuine"] or result.get("number") is not None else 404
     return render(
         request, "billing/verify.html", {"r": result, "code": code, "pkr": format_pkr}, status
@@ -156,63 +153,64 @@ def verify_page(
 
 
 def _console(
-    request: Request, actor: Actor, message: str | None = None, status: int = 200
+    request: Request, uow: UnitOfWork, actor: Actor, message: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        context: dict[str, object] = {
-            "queue": reconciliation.queue(uow),
-            "message": message,
-            "pkr": format_pkr,
-            "role": actor.role,
-        }
-        return render(request, "billing/staff.html", context, status)
+    context: dict[str, object] = {
+        "queue": service.reconciliation_queue(uow),
+        "message": message,
+        "pkr": format_pkr,
+        "role": actor.role,
+    }
+    return render(request, "billing/staff.html", context, status)
 
 
 @router.get("/staff/billing", response_class=HTMLResponse)
-def console(request: Request, actor: Staff) -> HTMLResponse:
-    return _console(request, actor)
+def console(request: Request, actor: Staff, uow: Uow) -> HTMLResponse:
+    return _console(request, uow, actor)
 
 
 @router.post("/staff/billing/payments", response_class=HTMLResponse, dependencies=[Csrf])
 def record_payment(
     request: Request,
     actor: Staff,
+    uow: Uow,
+    runtime: RuntimeDep,
     invoice: Text,
     method: Text,
     amount: Text,
     external_reference: Text = "",
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
     try:
-        paisa = parse_rupees(amount)
-        with runtime.uow() as uow:
-            payments.record_payment(
-                uow, runtime, actor, invoice.strip(), method, paisa, external_reference
-            )
-            uow.commit()
+        paisa = service.parse_rupees(amount)
+        service.record_payment(
+            uow, runtime, actor, invoice.strip(), method, paisa, external_reference
+        )
     except ValueError as exc:
-        return _console(request, actor, str(exc), 422)
+        uow.rollback()
+        return _console(request, uow, actor, str(exc), 422)
     except AmanatError as exc:
-        return _console(request, actor, exc.message, exc.status if exc.status < 500 else 503)
+        return _console(request, uow, actor, *_refused(uow, exc))
     return _console(
-        request, actor, f"Payment of {format_pkr(paisa)} recorded against {invoice.strip()}."
+        request, uow, actor, f"Payment of {format_pkr(paisa)} recorded against {invoice.strip()}."
     )
 
 
 @router.post("/staff/billing/statements", response_class=HTMLResponse, dependencies=[Csrf])
 def import_statement(
-    request: Request, actor: Staff, source: Text, csv: Annotated[str, Form(max_length=2_000_000)]
+    request: Request,
+    actor: Staff,
+    uow: Uow,
+    runtime: RuntimeDep,
+    source: Text,
+    csv: Annotated[str, Form(max_length=2_000_000)],
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
     try:
-        with runtime.uow() as uow:
-            report = reconciliation.import_statement(uow, runtime, actor, source, csv)
-            uow.commit()
+        report = service.import_statement(uow, runtime, actor, source, csv)
     except AmanatError as exc:
-        return _console(request, actor, exc.message, exc.status if exc.status < 500 else 503)
+        return _console(request, uow, actor, *_refused(uow, exc))
     return _console(
         request,
+        uow,
         actor,
         f"{report.lines} lines: {report.matched} matched, {report.queued} queued, {report.skipped} already imported.",
     )
@@ -221,12 +219,11 @@ def import_statement(
 @router.post(
     "/staff/billing/reconciliation/{line_id}", response_class=HTMLResponse, dependencies=[Csrf]
 )
-def resolve(request: Request, line_id: str, actor: Staff, invoice: Text) -> HTMLResponse:
-    runtime = runtime_of(request)
+def resolve(
+    request: Request, line_id: str, actor: Staff, uow: Uow, runtime: RuntimeDep, invoice: Text
+) -> HTMLResponse:
     try:
-        with runtime.uow() as uow:
-            reconciliation.resolve(uow, runtime, actor, line_id, invoice)
-            uow.commit()
+        service.resolve_statement_line(uow, runtime, actor, line_id, invoice)
     except AmanatError as exc:
-        return _console(request, actor, exc.message, exc.status if exc.status < 500 else 503)
-    return _console(request, actor, "Matched.")
+        return _console(request, uow, actor, *_refused(uow, exc))
+    return _console(request, uow, actor, "Matched.")

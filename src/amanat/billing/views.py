@@ -1,4 +1,5 @@
-"""Read models for the edges: an invoice as JSON or as its PDF document, from the snapshot."""
+"""Read models for the edges: an invoice as JSON or as its PDF document, from the snapshot;
+plans, services, payments, certificates and statement lines as the API shows them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from typing import Any
 from amanat.billing.common import party_from_snapshot
 from amanat.billing.documents import DocumentLine, InvoiceDocument, TaxLine
 from amanat.billing.invoicing import get_invoice, invoice_lines
-from amanat.billing.models import Invoice, InvoiceLine
+from amanat.billing.models import (
+    Certificate,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Plan,
+    Service,
+    StatementLine,
+)
 from amanat.billing.money import ROUNDING_RULE
+from amanat.billing.schemas import CertificateOut, PaymentOut, PlanOut, ServiceOut
 from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
@@ -99,4 +109,44 @@ def invoice_detail(
         "net_paisa": invoice.net_paisa, "sales_tax_paisa": invoice.sales_tax_paisa,
         "advance_tax_paisa": invoice.advance_tax_paisa, "paid_paisa": invoice.paid_paisa,
         "credited_paisa": invoice.credited_paisa, "rounding": document.rounding,
+    }  # fmt: skip
+
+
+def plan_out(plan: Plan) -> PlanOut:
+    return PlanOut.model_validate(plan, from_attributes=True)
+
+
+def service_out(uow: UnitOfWork, service: Service, plan: Plan | None = None) -> ServiceOut:
+    """A service as the API shows it, with its plan's code and name (looked up if not given)."""
+    if plan is None:
+        plan = uow.session.get(Plan, service.plan_id)
+        assert plan is not None  # a service's plan is a foreign key, never deleted
+    return ServiceOut(
+        id=service.id, plan=plan.code, name=plan.name, quantity=service.quantity, status=service.status,
+        starts_on=service.starts_on.isoformat() if service.starts_on else None,
+        ends_on=service.ends_on.isoformat() if service.ends_on else None,
+    )  # fmt: skip
+
+
+def certificate_out(cert: Certificate) -> CertificateOut:
+    return CertificateOut(
+        id=cert.id, number=cert.number, fiscal_year=cert.fiscal_year, issue_date=cert.issue_date.isoformat(),
+        verification_code=cert.verification_code, duplicate_of=cert.duplicate_of,
+        billed_paisa=cert.billed_paisa, advance_tax_paisa=cert.advance_tax_paisa,
+    )  # fmt: skip
+
+
+def payment_out(payment: Payment) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id, invoice=payment.invoice_id, method=payment.method, status=payment.status,
+        amount_paisa=payment.amount_paisa, refunded_paisa=payment.refunded_paisa,
+        created_at=payment.created_at.isoformat(),
+    )  # fmt: skip
+
+
+def statement_line_json(line: StatementLine) -> dict[str, Any]:
+    return {
+        "id": line.id, "source": line.source, "booked_on": line.booked_on.isoformat(),
+        "amount_paisa": line.amount_paisa, "reference": line.reference,
+        "transaction_id": line.transaction_id,
     }  # fmt: skip

@@ -11,12 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from amanat.access.guard import AccessDenied
 from amanat.comms import service
 from amanat.core.actor import Actor
+from amanat.core.errors import Forbidden
 from amanat.web.caller import StaffFor
 from amanat.web.render import render
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
 # Listing mail is for the roles the policy gives the communications purpose.
@@ -24,10 +25,8 @@ Staff = Annotated[Actor, Depends(StaffFor("communications", page=True))]
 
 
 @router.get("/staff/outbox", response_class=HTMLResponse)
-def outbox(request: Request, actor: Staff) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        entries = service.list_outbox(uow, limit=100)
+def outbox(request: Request, actor: Staff, uow: Uow) -> HTMLResponse:
+    entries = service.list_outbox(uow, limit=100)
     return render(request, "staff/outbox.html", {"entries": entries})
 
 
@@ -35,19 +34,19 @@ def outbox(request: Request, actor: Staff) -> HTMLResponse:
 def message(
     request: Request,
     actor: Staff,
+    uow: Uow,
+    runtime: RuntimeDep,
     message_id: Annotated[str, Path(max_length=32)],
     reference: Annotated[str, Query(max_length=64)] = "",
 ) -> HTMLResponse:
     """``reference``: the ticket or invoice number the message's purpose needs (not
     personal data: a case number, as in the audit log)."""
-    runtime = runtime_of(request)
     try:
-        with runtime.uow() as uow:
-            view = service.show_message(
-                uow, runtime, message_id, actor=actor, reference=reference.strip() or None
-            )
-            uow.commit()
-    except AccessDenied as refused:
+        view = service.show_message(
+            uow, runtime, message_id, actor=actor, reference=reference.strip() or None
+        )
+    except Forbidden as refused:  # the guard's AccessDenied
+        uow.rollback()  # as before: nothing of the refused read is kept
         context: dict[str, object] = {
             "message_id": message_id,
             "refusal": refused.message,

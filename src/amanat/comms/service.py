@@ -29,6 +29,7 @@ from amanat.runtime import Runtime
 
 if TYPE_CHECKING:
     from amanat.access.guard import Access
+    from amanat.comms.sms import SmsSender
 
 T = "outbox_messages"
 _OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -210,19 +211,16 @@ def show_message(
         reference=reference,
     )  # fmt: skip
     mid = message.id
+
+    def read(column: str, category: str, value: bytes) -> str:
+        return access.read(T, column, mid, category, value) or ""
+
     return OutboxMessageView(
         entry=_entry(message),
-        recipient=_read(access, mid, "recipient_ct", _RECIPIENT, message.recipient_ct),
-        subject=_read(access, mid, "subject_ct", category, message.subject_ct),
-        body=_read(access, mid, "body_ct", category, message.body_ct),
+        recipient=read("recipient_ct", _RECIPIENT, message.recipient_ct),
+        subject=read("subject_ct", category, message.subject_ct),
+        body=read("body_ct", category, message.body_ct),
     )
-
-
-def _read(access: object, mid: str, column: str, category: str, value: bytes) -> str:
-    from amanat.access.guard import Access
-
-    assert isinstance(access, Access)
-    return access.read(T, column, mid, category, value) or ""
 
 
 def _entry(message: OutboxMessage) -> OutboxEntry:
@@ -230,3 +228,11 @@ def _entry(message: OutboxMessage) -> OutboxEntry:
         id=message.id, customer_id=message.customer_id, kind=message.kind,
         purpose=message.purpose, status=message.status, created_at=message.created_at,
     )  # fmt: skip
+
+
+def sms_sender(runtime: Runtime) -> SmsSender:
+    """The configured sender of text messages (``amanat.comms.sms``): the outbox until a
+    provider adapter is configured. Its ``send`` queues; nothing leaves before commit."""
+    from amanat.comms import sms  # sms builds on queue_mail above
+
+    return sms.sms_sender(runtime)

@@ -16,6 +16,7 @@ def run() -> None:
     """Destroy the legal-hold keys of erased customers whose hold has ended (idempotent)."""
     from amanat.retention.service import expire_legal_holds
 
+    # A batch job: it commits each key's destruction on its own (see the service).
     with open_runtime() as runtime:
         report = expire_legal_holds(runtime)
     typer.echo(report.summary())

@@ -11,15 +11,13 @@ as unreadable as the rest of the customer's data, and a restore cannot bring the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from sqlalchemy import func, select
 
 from amanat.audit import service as audit
 from amanat.audit.events import Event
+from amanat.billing.service import newest_held_record
 from amanat.core.actor import Actor
-from amanat.db.uow import UnitOfWork
 from amanat.vault.holds import hold_expires, subject_of
 
 if TYPE_CHECKING:
@@ -46,35 +44,6 @@ class HoldReport:
         return text + "."
 
 
-def newest_held_record(uow: UnitOfWork, customer_id: str) -> date | None:
-    """The date of the customer's newest record under a legal hold, or None if none.
-
-    Invoices and credit notes by issue date, certificates by the last day of the fiscal
-    year they certify, the tax profile by its last change: the tax year each belongs to.
-    """
-    from amanat.billing.fiscal import FiscalYear
-    from amanat.billing.models import Certificate, Invoice, TaxProfile
-
-    session = uow.session
-    found: list[date] = []
-    invoiced = session.scalar(
-        select(func.max(Invoice.issue_date)).where(Invoice.customer_id == customer_id)
-    )
-    if invoiced is not None:
-        found.append(invoiced)
-    certified = session.scalar(
-        select(func.max(Certificate.fiscal_year)).where(Certificate.customer_id == customer_id)
-    )
-    if certified is not None:
-        found.append(FiscalYear.parse(certified).last_day)
-    profiled = session.scalar(
-        select(TaxProfile.updated_at).where(TaxProfile.customer_id == customer_id)
-    )
-    if profiled is not None:
-        found.append(profiled.date())
-    return max(found, default=None)
-
-
 def expire_legal_holds(runtime: Runtime) -> HoldReport:
     """Destroy the legal-hold key of every erased customer whose hold has ended.
 
@@ -96,6 +65,7 @@ def expire_legal_holds(runtime: Runtime) -> HoldReport:
         if erased_at is None:
             report.live_accounts += 1  # a live account's records are kept by its own rules
             continue
+        # One transaction per key: a batch job, each destruction durable on its own.
         with runtime.uow() as uow:
             newest = newest_held_record(uow, customer_id) or erased_at.date()
             ends = hold_expires(runtime.policy, newest, erased_at)
