@@ -15,6 +15,7 @@ import pytest
 from amanat.accounts.throttle import LOCK_FROM, NET_LIMIT
 from amanat.comms import service as outbox
 from amanat.core.clock import FixedClock
+from tests.conftest import SAME_ORIGIN
 from tests.factories.accounts import PASSWORD, create_customer, signup_data
 
 WRONG = "wrong wrong wrong 1"
@@ -30,7 +31,9 @@ def clock(runtime: Any) -> FixedClock:
 @contextmanager
 def _browser(client: Any, ip: str) -> Iterator[Any]:
     """Another browser, with its own cookies, on another network address."""
-    with client.__class__(client.app, base_url="https://testserver", client=(ip, 50000)) as other:
+    with client.__class__(
+        client.app, base_url="https://testserver", client=(ip, 50000), headers=SAME_ORIGIN
+    ) as other:
         yield other
 
 
