@@ -146,6 +146,7 @@ def _reader_writer(
     stop: threading.Event,
     problems: list[str],
     counts: list[int],
+    going: threading.Event,
 ) -> None:
     """Another process, in effect: its own runtime and vault; reads everything and rewrites
     names with new values while the rotation runs."""
@@ -173,6 +174,7 @@ def _reader_writer(
                 conn.execute(update(FIELDS).where(FIELDS.c.id == row).values(name_ct=new))
             expected[row] = (owner, new_name)
             i += 1
+            going.set()
         counts.append(i)
     finally:
         runtime.close()
@@ -186,13 +188,15 @@ def test_rotation_while_another_process_reads_and_writes(rt: Runtime, which: str
         for owner in {o for o, _ in expected.values()}
         for r in rt.vault.keystore.keys_of(owner)
     }
-    stop, problems, counts = threading.Event(), [], []
+    stop, going, problems, counts = threading.Event(), threading.Event(), [], []
     worker = threading.Thread(
-        target=_reader_writer, args=(rt.settings, expected, stop, problems, counts)
+        target=_reader_writer, args=(rt.settings, expected, stop, problems, counts, going)
     )
     worker.start()
     try:
-        time.sleep(0.2)  # let the writer get going before the rotation starts
+        # The writer has read and rewritten a row before the rotation starts (a start-up
+        # guard, not a speed assertion), so it certainly runs alongside.
+        assert going.wait(timeout=120) or problems, "the reader-writer never got going"
         if which == "master":
             rotate_master(rt, batch_size=5)
         else:
