@@ -148,6 +148,9 @@ def trusting_context(settings: Settings) -> ssl.SSLContext:
 def trusting_client(settings: Settings, **kwargs: Any) -> httpx.Client:
     """An httpx client that verifies the server against the installation's certificate."""
     headers = {**SAME_ORIGIN, **kwargs.pop("headers", {})}
+    # A generous read timeout: a guard against a hung server, not a speed assertion (CI
+    # shares two cores between test workers; httpx's 5 s default was seen to trip).
+    kwargs.setdefault("timeout", httpx.Timeout(60.0))
     return httpx.Client(verify=trusting_context(settings), headers=headers, **kwargs)
 
 
