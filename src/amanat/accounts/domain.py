@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> tuple[APIRouter, ...]:
-    from amanat.accounts import api, pages, portal
+    from amanat.accounts import api, pages
 
-    return (api.router, pages.router, portal.router)
+    return (api.router, pages.router)
 
 
 # Wrappers import on first use, so that `amanat --help` does not load the whole domain.

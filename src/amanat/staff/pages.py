@@ -1,6 +1,7 @@
-"""Staff sign-in at /staff/login (password, then TOTP: mandatory), enrolment through the
-single-use link, sign-out, and the staff member's own account at /staff/account
-(password change, sessions). The console itself (/staff) belongs to the guard's pages."""
+"""Staff enrolment through the single-use link, and the staff member's own account at
+/staff/account (password change, sessions). Sign-in at /staff/login is the accounts
+domain's (amanat.accounts.pages.signin); the console itself (/staff) belongs to the
+guard's pages."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from amanat.accounts import reauth, sessions
-from amanat.accounts import signin_pages as flow
-from amanat.accounts.signin_pages import SignInFlow
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Invalid
 from amanat.staff import service as staff
@@ -26,41 +25,6 @@ router = APIRouter(include_in_schema=False)
 Staff = Annotated[Actor, Depends(page_staff)]
 Csrf = Depends(require_csrf)
 FormText = Annotated[str, Form(max_length=1024)]
-
-
-STAFF_SIGN_IN = SignInFlow(
-    kind="staff",
-    signin_path="/staff/login",
-    mfa_path="/staff/login/mfa",
-    home_path="/staff",
-    check_password=staff.sign_in_staff,
-    page={"action": "/staff/login", "heading": "Staff sign-in", "staff": True},
-)
-
-
-@router.get("/staff/login", response_class=HTMLResponse)
-def login_form(request: Request) -> HTMLResponse:
-    return flow.signin_form(request, STAFF_SIGN_IN)
-
-
-@router.post("/staff/login", response_class=HTMLResponse, dependencies=[Csrf])
-def login(request: Request, email: FormText = "", password: FormText = "") -> Response:
-    return flow.password_step(request, STAFF_SIGN_IN, email, password)
-
-
-@router.get("/staff/login/mfa", response_class=HTMLResponse)
-def mfa_form(request: Request) -> Response:
-    return flow.mfa_form(request, STAFF_SIGN_IN)
-
-
-@router.post("/staff/login/mfa", response_class=HTMLResponse, dependencies=[Csrf])
-def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "") -> Response:
-    return flow.mfa_step(request, STAFF_SIGN_IN, code)
-
-
-@router.post("/staff/signout", dependencies=[Csrf])
-def signout(request: Request) -> Response:
-    return flow.sign_out(request, STAFF_SIGN_IN)
 
 
 def _enrol_page(

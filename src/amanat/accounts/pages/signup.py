@@ -1,4 +1,4 @@
-"""Portal pages before sign-in: sign-up, sign-in with its MFA step, verify, reset.
+"""Portal pages before sign-in: sign-up, e-mail verification (and its undo), password reset.
 
 Server-rendered, usable without JavaScript; every form carries a CSRF token; errors are
 shown next to their field; passwords are never put back into a form.
@@ -13,9 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from amanat.accounts import service as accounts
-from amanat.accounts import signin_pages as flow
+from amanat.accounts.pages.signin import with_retry_after
 from amanat.accounts.schemas import SignupIn
-from amanat.accounts.signin_pages import SignInFlow, with_retry_after
 from amanat.accounts.tokens import peek_action_token
 from amanat.core.errors import AmanatError, Invalid, TooManyRequests
 from amanat.customers.models import PROVINCES
@@ -87,40 +86,6 @@ async def signup(request: Request) -> HTMLResponse:
          "message": "Thank you. We sent a message to your e-mail address: open the link in it to verify the address and finish, or to sign in if you already have an account."},
         202,
     )  # fmt: skip
-
-
-CUSTOMER_SIGN_IN = SignInFlow(
-    kind="customer",
-    signin_path="/signin",
-    mfa_path="/signin/mfa",
-    home_path="/account",
-    check_password=accounts.sign_in_customer,
-)
-
-
-@router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request) -> HTMLResponse:
-    return flow.signin_form(request, CUSTOMER_SIGN_IN)
-
-
-@router.post("/signin", response_class=HTMLResponse, dependencies=[Csrf])
-def signin(request: Request, email: FormText = "", password: FormText = "") -> Response:
-    return flow.password_step(request, CUSTOMER_SIGN_IN, email, password)
-
-
-@router.get("/signin/mfa", response_class=HTMLResponse)
-def mfa_form(request: Request) -> Response:
-    return flow.mfa_form(request, CUSTOMER_SIGN_IN)
-
-
-@router.post("/signin/mfa", response_class=HTMLResponse, dependencies=[Csrf])
-def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "") -> Response:
-    return flow.mfa_step(request, CUSTOMER_SIGN_IN, code)
-
-
-@router.post("/signout", dependencies=[Csrf])
-def signout(request: Request) -> Response:
-    return flow.sign_out(request, CUSTOMER_SIGN_IN)
 
 
 @router.get("/account/verify/{token}", response_class=HTMLResponse)
