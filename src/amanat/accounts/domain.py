@@ -37,7 +37,7 @@ def _warm_up() -> None:
 def _resolve_caller(
     uow: UnitOfWork, runtime: Runtime, bearer: str | None, cookie: str, principal_kind: str
 ) -> AuthContext | None:
-    from amanat.accounts.deps import resolve_caller
+    from amanat.accounts.service import resolve_caller
 
     return resolve_caller(uow, runtime, bearer, cookie, principal_kind)
 
