@@ -8,6 +8,8 @@ from amanat.accounts import checks, models
 from amanat.registration import Domain
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from fastapi import APIRouter
 
     from amanat.db.uow import UnitOfWork
@@ -34,6 +36,13 @@ def _warm_up() -> None:
     warm_up()
 
 
+def _forget_principal(uow: UnitOfWork, owner_id: str, erased_at: datetime) -> None:
+    # Erasure (and its replay after a restore): credentials, sessions and tokens go.
+    from amanat.accounts.service import forget_principal
+
+    forget_principal(uow, owner_id)
+
+
 def _resolve_caller(
     uow: UnitOfWork, runtime: Runtime, bearer: str | None, cookie: str, principal_kind: str
 ) -> AuthContext | None:
@@ -48,6 +57,7 @@ DOMAIN = Domain(
     models=models,
     demo_seeders=(_seed_accounts,),
     startup=(_warm_up,),
+    erasure_hooks=(_forget_principal,),
     doctor_checks=(("protections", checks.throttle_store),),
     home_links=(
         {"href": "/signup", "label": "Create an account"},

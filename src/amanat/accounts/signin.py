@@ -30,7 +30,6 @@ from amanat.comms.service import queue_mail
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Unauthenticated
 from amanat.customers import service as customers
-from amanat.customers.models import Customer
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_email
@@ -71,9 +70,7 @@ def sign_in_customer(
         name = normalise_email(email)
     except ValueError:
         name = " ".join(email.split()).casefold()[:320]
-    customer: Customer | None = None
-    if name:
-        customer = customers.find_by_email(uow, runtime, name)
+    customer = customers.find_by_email(uow, runtime, name) if name else None
     principal_id = customer.id if customer is not None and customer.is_active else None
     return sign_in_principal(
         uow, runtime, principal_kind="customer", principal_id=principal_id, role="customer",

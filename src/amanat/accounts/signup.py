@@ -19,9 +19,8 @@ from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.comms.service import queue_mail
 from amanat.core.actor import Actor
-from amanat.core.errors import Conflict, Invalid
+from amanat.core.errors import Conflict, Invalid, NotFound
 from amanat.customers import service as customers
-from amanat.customers.models import Customer
 from amanat.customers.validation import FIX_FIELDS, raise_if_any, validate_details
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
@@ -140,8 +139,11 @@ def _tell_existing_owner(
     uow: UnitOfWork, runtime: Runtime, customer_id: str, categories: set[str]
 ) -> None:
     """The holder of a taken e-mail, phone or CNIC learns of the attempt (the caller does not)."""
-    existing = uow.session.get(Customer, customer_id)
-    if existing is None or not existing.is_active:
+    try:
+        existing = customers.get_customer(uow, customer_id)
+    except NotFound:
+        return
+    if not existing.is_active:
         return
     name, address = customers.read_name_and_email(
         uow, runtime, Actor.system("signup"), existing.id, ACCOUNT_MAIL
