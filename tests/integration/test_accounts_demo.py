@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 
 from amanat.accounts.demo import seed_accounts
 from amanat.customers.models import Customer
+from amanat.staff.demo import seed_staff
 from amanat.staff.models import StaffMember
 
 
 def test_demo_seeder_is_idempotent_and_prints_a_sign_in_per_staff_role(runtime: Any) -> None:
-    first = seed_accounts(runtime)
-    second = seed_accounts(runtime)
+    first = seed_accounts(runtime) + seed_staff(runtime)
+    second = seed_accounts(runtime) + seed_staff(runtime)
     assert first == second  # the same keys are printed again, nothing new is made
     with runtime.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Customer)) == 1

@@ -45,7 +45,8 @@ from amanat.web.cookies import (
     set_device_cookie,
     set_session_cookie,
 )
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Customer = CustomerActor
@@ -60,35 +61,26 @@ SIGNUP_ACCEPTED = (
 @router.post(
     "/signup", status_code=202, response_model=SignupOut, summary="Create a customer account"
 )
-def signup(request: Request, body: SignupIn) -> SignupOut:
+def signup(request: Request, body: SignupIn, uow: Uow, runtime: RuntimeDep) -> SignupOut:
     # The same answer whether the account was created or a detail was taken (its holder
     # is told by mail): the answer enumerates nothing.
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        accounts.sign_up(uow, runtime, body, client_info(request))
-        uow.commit()
+    accounts.sign_up(uow, runtime, body, client_info(request))
     return SignupOut(message=SIGNUP_ACCEPTED)
 
 
 @router.post(
     "/auth/verify-email", response_model=MessageOut, summary="Spend an e-mail verification link"
 )
-def verify_email(request: Request, body: TokenIn) -> MessageOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        accounts.verify_email(uow, runtime, body.token)
-        uow.commit()
+def verify_email(request: Request, body: TokenIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
+    accounts.verify_email(uow, runtime, body.token)
     return MessageOut(message="Your e-mail address is verified.")
 
 
 @router.post("/auth/login", response_model=LoginOut, summary="Sign in with e-mail and password")
-def login(request: Request, body: LoginIn) -> JSONResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = accounts.sign_in_customer(
-            uow, runtime, body.email, body.password, client_info(request)
-        )
-        uow.commit()
+def login(request: Request, body: LoginIn, uow: Uow, runtime: RuntimeDep) -> JSONResponse:
+    outcome = accounts.sign_in_customer(
+        uow, runtime, body.email, body.password, client_info(request)
+    )
     if outcome.error is not None:
         headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
         return JSONResponse(
@@ -107,16 +99,15 @@ def login(request: Request, body: LoginIn) -> JSONResponse:
 @router.post(
     "/auth/mfa", response_model=LoginOut, summary="Second step of sign-in: TOTP or recovery code"
 )
-def login_mfa(request: Request, body: CodeIn) -> JSONResponse:
-    runtime = runtime_of(request)
+def login_mfa(request: Request, body: CodeIn, uow: Uow, runtime: RuntimeDep) -> JSONResponse:
     value = request.cookies.get(cookie_name(runtime, "customer"), "")
-    with runtime.uow() as uow:
-        row = sessions.resolve(uow, runtime, value, "customer") if value else None
-        if row is None or row.mfa_done:
-            raise Unauthenticated("Sign in with your e-mail and password first.")
-        outcome = mfa.complete_sign_in(uow, runtime, row, body.code)
-        uow.commit()
-    outcome.raise_for_failure()
+    row = sessions.resolve(uow, runtime, value, "customer") if value else None
+    if row is None or row.mfa_done:
+        raise Unauthenticated("Sign in with your e-mail and password first.")
+    outcome = mfa.complete_sign_in(uow, runtime, row, body.code)
+    if outcome.error is not None:
+        uow.commit()  # a wrong code is counted towards the lock: kept, then refused
+        raise outcome.error
     assert outcome.token is not None
     response = JSONResponse(LoginOut(status="signed_in").model_dump())
     set_session_cookie(response, runtime, "customer", outcome.token)
@@ -124,13 +115,10 @@ def login_mfa(request: Request, body: CodeIn) -> JSONResponse:
 
 
 @router.post("/auth/logout", status_code=204, summary="End this session")
-def logout(request: Request) -> Response:
-    runtime = runtime_of(request)
+def logout(request: Request, uow: Uow, runtime: RuntimeDep) -> Response:
     context = authenticate(request, "customer")
     if context is not None and context.session_id is not None:
-        with runtime.uow() as uow:
-            accounts.sign_out(uow, runtime, context.actor, context.session_id)
-            uow.commit()
+        accounts.sign_out(uow, runtime, context.actor, context.session_id)
     response = Response(status_code=204)
     clear_session_cookie(response, runtime, "customer")
     return response
@@ -139,11 +127,8 @@ def logout(request: Request) -> Response:
 @router.post(
     "/auth/password-reset", status_code=202, response_model=MessageOut, summary="Mail a reset link"
 )
-def password_reset(request: Request, body: EmailIn) -> MessageOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        accounts.request_password_reset(uow, runtime, body.email, client_info(request))
-        uow.commit()
+def password_reset(request: Request, body: EmailIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
+    accounts.request_password_reset(uow, runtime, body.email, client_info(request))
     return MessageOut(
         message="If this address has an account, we sent it a link valid for 30 minutes."
     )
@@ -154,11 +139,10 @@ def password_reset(request: Request, body: EmailIn) -> MessageOut:
     response_model=MessageOut,
     summary="Set a new password with a reset link",
 )
-def password_reset_complete(request: Request, body: ResetIn) -> MessageOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        accounts.reset_password(uow, runtime, body.token, body.password)
-        uow.commit()
+def password_reset_complete(
+    request: Request, body: ResetIn, uow: Uow, runtime: RuntimeDep
+) -> MessageOut:
+    accounts.reset_password(uow, runtime, body.token, body.password)
     return MessageOut(
         message="Your password is changed; every session has ended and every API token is "
         "revoked. Sign in again."
@@ -170,11 +154,8 @@ def password_reset_complete(request: Request, body: ResetIn) -> MessageOut:
     response_model=MessageOut,
     summary="Put back the old e-mail address (link mailed to it after a change)",
 )
-def undo_email_change(request: Request, body: TokenIn) -> MessageOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        accounts.undo_email_change(uow, runtime, body.token)
-        uow.commit()
+def undo_email_change(request: Request, body: TokenIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
+    accounts.undo_email_change(uow, runtime, body.token)
     return MessageOut(
         message="Your old address is your sign-in e-mail again; every session has ended and "
         "every API token is revoked. Reset your password now."
@@ -182,23 +163,19 @@ def undo_email_change(request: Request, body: TokenIn) -> MessageOut:
 
 
 @router.get("/me", response_model=ProfileOut, summary="Your profile (CNIC and phone masked)")
-def me(request: Request, actor: Customer) -> ProfileOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        profile = customers.read_profile(uow, runtime, actor, actor.id)
-        uow.commit()
+def me(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> ProfileOut:
+    profile = customers.read_profile(uow, runtime, actor, actor.id)
     return profile
 
 
 @router.patch(
     "/me", response_model=ProfileOut, summary="Change your name, phone, address, company or NTN"
 )
-def update_me(request: Request, actor: Customer, body: ProfileUpdateIn) -> ProfileOut:
+def update_me(
+    request: Request, actor: Customer, body: ProfileUpdateIn, uow: Uow, runtime: RuntimeDep
+) -> ProfileOut:
     # A new phone is sent a code, not checked against other accounts (no enumeration).
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        profile = phone.update_profile(uow, runtime, actor, body)
-        uow.commit()
+    profile = phone.update_profile(uow, runtime, actor, body)
     return profile
 
 
@@ -207,15 +184,15 @@ def update_me(request: Request, actor: Customer, body: ProfileUpdateIn) -> Profi
     status_code=204,
     summary="Enter your password (and second-factor code) again before a sensitive change",
 )
-def reauthenticate(request: Request, actor: SessionCustomerActor, body: ReauthIn) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        error = reauth.reauthenticate(
-            uow, runtime, actor, current_session_id(request), body.password, body.code,
-            client_info(request),
-        )  # fmt: skip
-        uow.commit()
+def reauthenticate(
+    request: Request, actor: SessionCustomerActor, body: ReauthIn, uow: Uow, runtime: RuntimeDep
+) -> Response:
+    error = reauth.reauthenticate(
+        uow, runtime, actor, current_session_id(request), body.password, body.code,
+        client_info(request),
+    )  # fmt: skip
     if error is not None:
+        uow.commit()  # a wrong password or code is counted towards the lock: kept, then refused
         raise error
     return Response(status_code=204)
 
@@ -223,11 +200,12 @@ def reauthenticate(request: Request, actor: SessionCustomerActor, body: ReauthIn
 @router.post(
     "/me/phone/confirm", response_model=ProfileOut, summary="Confirm a new phone with its code"
 )
-def confirm_phone(request: Request, actor: Customer, body: PhoneCodeIn) -> ProfileOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = phone.confirm_phone(uow, runtime, actor, body.phone, body.code)
-        uow.commit()
+def confirm_phone(
+    request: Request, actor: Customer, body: PhoneCodeIn, uow: Uow, runtime: RuntimeDep
+) -> ProfileOut:
+    outcome = phone.confirm_phone(uow, runtime, actor, body.phone, body.code)
+    if outcome.error is not None:
+        uow.commit()  # a wrong code is counted towards the phone's limit: kept, then refused
     return outcome.raise_for_failure()
 
 
@@ -237,11 +215,10 @@ def confirm_phone(request: Request, actor: Customer, body: PhoneCodeIn) -> Profi
     response_model=MessageOut,
     summary="Change your e-mail (re-verified; needs a recent re-authentication)",
 )
-def change_email(request: Request, actor: RecentCustomerActor, body: EmailIn) -> MessageOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        accounts.request_email_change(uow, runtime, actor, body.email, client_info(request))
-        uow.commit()
+def change_email(
+    request: Request, actor: RecentCustomerActor, body: EmailIn, uow: Uow, runtime: RuntimeDep
+) -> MessageOut:
+    accounts.request_email_change(uow, runtime, actor, body.email, client_info(request))
     return MessageOut(
         message="We sent a link to the new address; your address changes once it is opened."
     )
@@ -252,15 +229,16 @@ def change_email(request: Request, actor: RecentCustomerActor, body: EmailIn) ->
     status_code=204,
     summary="Change your password (other sessions end, every API token is revoked)",
 )
-def change_password(request: Request, actor: Customer, body: PasswordChangeIn) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = reauth.change_password(
-            uow, runtime, actor, body.current_password, body.new_password,
-            current_session_id(request), client_info(request),
-        )  # fmt: skip
-        uow.commit()
-    outcome.raise_for_failure()
+def change_password(
+    request: Request, actor: Customer, body: PasswordChangeIn, uow: Uow, runtime: RuntimeDep
+) -> Response:
+    outcome = reauth.change_password(
+        uow, runtime, actor, body.current_password, body.new_password,
+        current_session_id(request), client_info(request),
+    )  # fmt: skip
+    if outcome.error is not None:
+        uow.commit()  # a wrong current password is counted like a failed sign-in: kept, then refused
+        raise outcome.error
     response = Response(status_code=204)
     if outcome.token is not None:
         set_session_cookie(response, runtime, "customer", outcome.token)
@@ -268,40 +246,36 @@ def change_password(request: Request, actor: Customer, body: PasswordChangeIn) -
 
 
 @router.get("/me/sessions", response_model=list[SessionOut], summary="Your live sessions")
-def list_sessions(request: Request, actor: Customer) -> list[SessionOut]:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        views = sessions.list_sessions(uow, runtime, actor, current_session_id(request))
-        uow.commit()
+def list_sessions(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> list[SessionOut]:
+    views = sessions.list_sessions(uow, runtime, actor, current_session_id(request))
     return [SessionOut.model_validate(v, from_attributes=True) for v in views]
 
 
 @router.delete("/me/sessions/{session_id}", status_code=204, summary="End one of your sessions")
-def revoke_session(request: Request, actor: Customer, session_id: str) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        sessions.revoke(uow, runtime, actor, session_id)
-        uow.commit()
+def revoke_session(
+    request: Request, actor: Customer, session_id: str, uow: Uow, runtime: RuntimeDep
+) -> Response:
+    sessions.revoke(uow, runtime, actor, session_id)
     return Response(status_code=204)
 
 
 @router.post(
     "/me/sessions/revoke-others", response_model=dict[str, int], summary="End every other session"
 )
-def revoke_others(request: Request, actor: Customer) -> dict[str, int]:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        count = sessions.revoke_others(uow, runtime, actor, current_session_id(request))
-        uow.commit()
+def revoke_others(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> dict[str, int]:
+    count = sessions.revoke_others(uow, runtime, actor, current_session_id(request))
     return {"ended": count}
 
 
 @router.get("/me/tokens", response_model=list[ApiTokenOut], summary="Your API tokens")
-def list_tokens(request: Request, actor: Customer) -> list[ApiTokenOut]:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        views = tokens.list_api_tokens(uow, runtime, actor)
-        uow.commit()
+def list_tokens(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> list[ApiTokenOut]:
+    views = tokens.list_api_tokens(uow, runtime, actor)
     return [ApiTokenOut.model_validate(v, from_attributes=True) for v in views]
 
 
@@ -312,25 +286,25 @@ def list_tokens(request: Request, actor: Customer) -> list[ApiTokenOut]:
     summary="Create an API token (shown once; needs a recent re-authentication)",
 )
 def create_token(
-    request: Request, actor: RecentCustomerActor, body: ApiTokenIn
+    request: Request,
+    actor: RecentCustomerActor,
+    body: ApiTokenIn,
+    uow: Uow,
+    runtime: RuntimeDep,
 ) -> ApiTokenCreatedOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        created = tokens.create_api_token(
-            uow, runtime, actor, label=body.label, scopes=body.scopes, days=body.days
-        )
-        uow.commit()
+    created = tokens.create_api_token(
+        uow, runtime, actor, label=body.label, scopes=body.scopes, days=body.days
+    )
     return ApiTokenCreatedOut(
         id=created.id, token=created.token, scopes=created.scopes, expires_at=created.expires_at
     )
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke an API token")
-def revoke_token(request: Request, actor: Customer, token_id: str) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        tokens.revoke_api_token(uow, runtime, actor, token_id)
-        uow.commit()
+def revoke_token(
+    request: Request, actor: Customer, token_id: str, uow: Uow, runtime: RuntimeDep
+) -> Response:
+    tokens.revoke_api_token(uow, runtime, actor, token_id)
     return Response(status_code=204)
 
 
@@ -339,22 +313,20 @@ def revoke_token(request: Request, actor: Customer, token_id: str) -> Response:
     response_model=MfaEnrolmentOut,
     summary="Start TOTP enrolment (needs a recent re-authentication)",
 )
-def start_totp(request: Request, actor: RecentCustomerActor) -> MfaEnrolmentOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        enrolment = mfa.start_enrolment(uow, runtime, actor.id, "customer", "your account")
-        uow.commit()
+def start_totp(
+    request: Request, actor: RecentCustomerActor, uow: Uow, runtime: RuntimeDep
+) -> MfaEnrolmentOut:
+    enrolment = mfa.start_enrolment(uow, runtime, actor.id, "customer", "your account")
     return MfaEnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=enrolment.svg)
 
 
 @router.post(
     "/me/mfa/totp/confirm", response_model=RecoveryCodesOut, summary="Confirm TOTP with a code"
 )
-def confirm_totp(request: Request, actor: RecentCustomerActor, body: CodeIn) -> RecoveryCodesOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        codes = mfa.confirm_enrolment(uow, runtime, actor, body.code)
-        uow.commit()
+def confirm_totp(
+    request: Request, actor: RecentCustomerActor, body: CodeIn, uow: Uow, runtime: RuntimeDep
+) -> RecoveryCodesOut:
+    codes = mfa.confirm_enrolment(uow, runtime, actor, body.code)
     return RecoveryCodesOut(recovery_codes=codes)
 
 
@@ -363,11 +335,10 @@ def confirm_totp(request: Request, actor: RecentCustomerActor, body: CodeIn) -> 
     response_model=RecoveryCodesOut,
     summary="Replace your recovery codes (needs a recent re-authentication)",
 )
-def new_recovery_codes(request: Request, actor: RecentCustomerActor) -> RecoveryCodesOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
-        uow.commit()
+def new_recovery_codes(
+    request: Request, actor: RecentCustomerActor, uow: Uow, runtime: RuntimeDep
+) -> RecoveryCodesOut:
+    codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
     return RecoveryCodesOut(recovery_codes=codes)
 
 
@@ -376,13 +347,11 @@ def new_recovery_codes(request: Request, actor: RecentCustomerActor) -> Recovery
     status_code=204,
     summary="Turn your second factor off (password; needs a recent re-authentication)",
 )
-def disable_totp(request: Request, actor: RecentCustomerActor, body: PasswordIn) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        error = reauth.remove_second_factor(
-            uow, runtime, actor, body.password, client_info(request)
-        )
-        uow.commit()
+def disable_totp(
+    request: Request, actor: RecentCustomerActor, body: PasswordIn, uow: Uow, runtime: RuntimeDep
+) -> Response:
+    error = reauth.remove_second_factor(uow, runtime, actor, body.password, client_info(request))
     if error is not None:
+        uow.commit()  # a wrong password or code is counted towards the lock: kept, then refused
         raise error
     return Response(status_code=204)

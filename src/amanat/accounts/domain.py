@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> tuple[APIRouter, ...]:
-    from amanat.accounts import api, pages, portal
+    from amanat.accounts import api, pages
 
-    return (api.router, pages.router, portal.router)
+    return (api.router, pages.router)
 
 
 # Wrappers import on first use, so that `amanat --help` does not load the whole domain.
@@ -36,10 +36,17 @@ def _warm_up() -> None:
     warm_up()
 
 
+def _forget_principal(uow: UnitOfWork, owner_id: str, erased_at: datetime) -> None:
+    # Erasure (and its replay after a restore): credentials, sessions and tokens go.
+    from amanat.accounts.service import forget_principal
+
+    forget_principal(uow, owner_id)
+
+
 def _resolve_caller(
     uow: UnitOfWork, runtime: Runtime, bearer: str | None, cookie: str, principal_kind: str
 ) -> AuthContext | None:
-    from amanat.accounts.deps import resolve_caller
+    from amanat.accounts.service import resolve_caller
 
     return resolve_caller(uow, runtime, bearer, cookie, principal_kind)
 
@@ -58,6 +65,7 @@ DOMAIN = Domain(
     demo_seeders=(_seed_accounts,),
     erasure_hooks=(_forget_principal,),
     startup=(_warm_up,),
+    erasure_hooks=(_forget_principal,),
     doctor_checks=(("protections", checks.throttle_store),),
     home_links=(
         {"href": "/signup", "label": "Create an account"},

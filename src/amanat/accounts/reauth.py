@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amanat.accounts import mfa, notices, sessions
+from amanat.accounts.credentials import names_for_rule, store_password
 from amanat.accounts.models import AuthSession, Credential
 from amanat.accounts.passwords import password_problem
 from amanat.accounts.security import (
@@ -26,7 +27,7 @@ from amanat.accounts.security import (
     network_key,
     record_security_event,
 )
-from amanat.accounts.service import count_failure, names_for_rule, store_password
+from amanat.accounts.signin import count_failure
 from amanat.accounts.throttle import throttle_for
 from amanat.accounts.useragent import normalise_ip
 from amanat.audit import service as audit

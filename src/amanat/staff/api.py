@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from amanat.accounts import reauth, sessions
+from amanat.accounts import service as accounts
 from amanat.accounts.schemas import PasswordChangeIn, SessionOut
 from amanat.web.caller import StaffActor, current_session_id
 from amanat.web.client import client_info
 from amanat.web.cookies import set_session_cookie
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(prefix="/api/v1/staff/me", tags=["staff: own account"])
 Staff = StaffActor
@@ -25,15 +26,16 @@ Staff = StaffActor
     status_code=204,
     summary="Change your password (other sessions end, every API token is revoked)",
 )
-def change_password(request: Request, actor: Staff, body: PasswordChangeIn) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = reauth.change_password(
-            uow, runtime, actor, body.current_password, body.new_password,
-            current_session_id(request), client_info(request),
-        )  # fmt: skip
-        uow.commit()
-    outcome.raise_for_failure()
+def change_password(
+    request: Request, actor: Staff, body: PasswordChangeIn, uow: Uow, runtime: RuntimeDep
+) -> Response:
+    outcome = accounts.change_password(
+        uow, runtime, actor, body.current_password, body.new_password,
+        current_session_id(request), client_info(request),
+    )  # fmt: skip
+    if outcome.error is not None:
+        uow.commit()  # a wrong current password is counted like a failed sign-in: kept, then refused
+        raise outcome.error
     response = Response(status_code=204)
     if outcome.token is not None:
         set_session_cookie(response, runtime, "staff", outcome.token)
@@ -41,29 +43,22 @@ def change_password(request: Request, actor: Staff, body: PasswordChangeIn) -> R
 
 
 @router.get("/sessions", response_model=list[SessionOut], summary="Your live sessions")
-def list_sessions(request: Request, actor: Staff) -> list[SessionOut]:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        views = sessions.list_sessions(uow, runtime, actor, current_session_id(request))
-        uow.commit()
+def list_sessions(
+    request: Request, actor: Staff, uow: Uow, runtime: RuntimeDep
+) -> list[SessionOut]:
+    views = accounts.list_sessions(uow, runtime, actor, current_session_id(request))
     return [SessionOut.model_validate(v, from_attributes=True) for v in views]
 
 
 @router.delete("/sessions/{session_id}", status_code=204, summary="End one of your sessions")
-def revoke_session(request: Request, actor: Staff, session_id: str) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        sessions.revoke(uow, runtime, actor, session_id)
-        uow.commit()
+def revoke_session(actor: Staff, session_id: str, uow: Uow, runtime: RuntimeDep) -> Response:
+    accounts.revoke(uow, runtime, actor, session_id)
     return Response(status_code=204)
 
 
 @router.post(
     "/sessions/revoke-others", response_model=dict[str, int], summary="End every other session"
 )
-def revoke_others(request: Request, actor: Staff) -> dict[str, int]:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        count = sessions.revoke_others(uow, runtime, actor, current_session_id(request))
-        uow.commit()
+def revoke_others(request: Request, actor: Staff, uow: Uow, runtime: RuntimeDep) -> dict[str, int]:
+    count = accounts.revoke_others(uow, runtime, actor, current_session_id(request))
     return {"ended": count}

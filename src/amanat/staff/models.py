@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from amanat.customers.models import blind_index_info
 from amanat.db.base import ID, NOT_PERSONAL, Base, UTCDateTime, new_id, personal
 
 STAFF_STATUSES = ("invited", "active", "removed")
@@ -32,5 +31,8 @@ class StaffMember(Base):
         LargeBinary, info=personal("account.username")
     )
     username_bidx: Mapped[bytes | None] = mapped_column(
-        LargeBinary(32), unique=True, info=blind_index_info("account.username")
+        # A blind index: derived from a personal value, never decryptable.
+        LargeBinary(32),
+        unique=True,
+        info={**personal("account.username"), "blind_index": True},
     )

@@ -8,18 +8,14 @@ list is an access by the staff-administration job, audited by the guard.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 
-from amanat.accounts import mfa, sessions
-from amanat.accounts.models import Credential
-from amanat.accounts.passwords import password_problem
-from amanat.accounts.security import account_key, mfa_key
-from amanat.accounts.service import SignInOutcome, sign_in_principal
-from amanat.accounts.throttle import throttle_for
-from amanat.accounts.tokens import issue_action_token, peek_action_token, use_action_token
+from amanat.accounts import service as accounts
+from amanat.accounts.service import SignInOutcome
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.actor import Actor
@@ -91,7 +87,7 @@ def add_staff(uow: UnitOfWork, runtime: Runtime, email: str, role: str) -> Added
     member.username_bidx = bidx
     uow.session.add(member)
     uow.session.flush()
-    _, token = issue_action_token(
+    _, token = accounts.issue_action_token(
         uow, runtime, action="staff_enrol", principal_kind="staff", principal_id=member.id
     )
     audit.record(
@@ -119,22 +115,22 @@ def active_role(uow: UnitOfWork, staff_id: str) -> str | None:
 
 
 def _enrolment_member(uow: UnitOfWork, runtime: Runtime, token: str) -> StaffMember:
-    row = peek_action_token(uow, runtime, "staff_enrol", token)
+    row = accounts.peek_action_token(uow, runtime, "staff_enrol", token)
     member = uow.session.get(StaffMember, row.principal_id) if row is not None else None
     if member is None or member.status != "invited":
         raise Invalid("This enrolment link is not valid any more; ask the operator for a new one.")
     return member
 
 
-def begin_enrolment(uow: UnitOfWork, runtime: Runtime, token: str) -> mfa.Enrolment:
+def begin_enrolment(uow: UnitOfWork, runtime: Runtime, token: str) -> accounts.Enrolment:
     """The TOTP secret and QR code for an enrolment link (the same one until enrolment ends).
 
     Callers: whoever holds the link. Raises Invalid for a spent or expired link.
     """
     member = _enrolment_member(uow, runtime, token)
     label = f"staff #{member.number}"
-    pending = mfa.pending_enrolment(uow, runtime, member.id, label)
-    return pending or mfa.start_enrolment(uow, runtime, member.id, "staff", label)
+    pending = accounts.pending_enrolment(uow, runtime, member.id, label)
+    return pending or accounts.start_enrolment(uow, runtime, member.id, "staff", label)
 
 
 def complete_enrolment(
@@ -147,16 +143,13 @@ def complete_enrolment(
     """
     member = _enrolment_member(uow, runtime, token)
     email = staff_email(uow, runtime, member.id)
-    problem = password_problem(password, email=email)
+    problem = accounts.password_problem(password, email=email)
     if problem:
         raise Invalid(FIX, fields={"password": problem})
     actor = Actor.staff(member.id, member.role)
-    codes = mfa.confirm_enrolment(uow, runtime, actor, code)
-    use_action_token(uow, runtime, "staff_enrol", token)
-    credential = uow.session.get(Credential, member.id)
-    assert credential is not None
-    credential.password_hash = runtime.vault.passwords.hash(password)
-    credential.password_changed_at = runtime.clock.now()
+    codes = accounts.confirm_enrolment(uow, runtime, actor, code)
+    accounts.use_action_token(uow, runtime, "staff_enrol", token)
+    accounts.set_password(uow, runtime, member.id, password)
     member.status = "active"
     member.enrolled_at = runtime.clock.now()
     uow.session.flush()
@@ -183,7 +176,7 @@ def sign_in_staff(
         else None
     )
     active = member is not None and member.status == "active"
-    return sign_in_principal(
+    return accounts.sign_in_principal(
         uow, runtime, principal_kind="staff", principal_id=member.id if member and active else None,
         role=member.role if member else "staff", sign_in_name=name, password=password, client=client,
     )  # fmt: skip
@@ -240,10 +233,8 @@ def remove_staff(uow: UnitOfWork, runtime: Runtime, email_or_id: str) -> str:
     """
     member = find_staff(uow, runtime, email_or_id)
     email = staff_email(uow, runtime, member.id)
-    sessions.forget_principal(uow, member.id)
-    throttle = throttle_for(runtime)
-    throttle.clear(uow, account_key(runtime, "staff", email))
-    throttle.clear(uow, mfa_key("staff", member.id))
+    accounts.forget_principal(uow, member.id)
+    accounts.clear_sign_in_limits(uow, runtime, "staff", email, member.id)
     member.status = "removed"
     member.removed_at = runtime.clock.now()
     member.username_ct = None
@@ -251,3 +242,30 @@ def remove_staff(uow: UnitOfWork, runtime: Runtime, email_or_id: str) -> str:
     uow.session.flush()
     audit.record(uow, runtime.clock, Event.STAFF_REMOVED, ADMIN, details={"staff": member.id})
     return member.id
+
+
+# -- queries for other domains (no personal data: numbers and roles only) -----------------
+
+
+def staff_numbers(uow: UnitOfWork, staff_ids: Iterable[str]) -> dict[str, int]:
+    """Each staff member's number (shown as "role #number", e.g. in a customer's access log)."""
+    wanted = set(staff_ids)
+    if not wanted:
+        return {}
+    query = select(StaffMember.id, StaffMember.number).where(StaffMember.id.in_(wanted))
+    return {row[0]: row[1] for row in uow.session.execute(query)}
+
+
+def display_names(uow: UnitOfWork, runtime: Runtime, staff_ids: Iterable[str]) -> dict[str, str]:
+    """What a customer sees for each staff member: their role's title and number."""
+    titles = {role.id: role.title for role in runtime.policy.roles}
+    query = select(StaffMember.id, StaffMember.role, StaffMember.number).where(
+        StaffMember.id.in_(set(staff_ids))
+    )
+    return {row[0]: f"{titles.get(row[1], row[1])} #{row[2]}" for row in uow.session.execute(query)}
+
+
+def active_role(uow: UnitOfWork, staff_id: str) -> str | None:
+    """The role of an active (enrolled, not removed) staff member; None for anyone else."""
+    member = uow.session.get(StaffMember, staff_id)
+    return member.role if member is not None and member.status == "active" else None

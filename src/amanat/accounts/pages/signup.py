@@ -1,4 +1,4 @@
-"""Portal pages before sign-in: sign-up, sign-in with its MFA step, verify, reset.
+"""Portal pages before sign-in: sign-up, e-mail verification (and its undo), password reset.
 
 Server-rendered, usable without JavaScript; every form carries a CSRF token; errors are
 shown next to their field; passwords are never put back into a form.
@@ -13,9 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from amanat.accounts import service as accounts
-from amanat.accounts import signin_pages as flow
+from amanat.accounts.pages.signin import with_retry_after
 from amanat.accounts.schemas import SignupIn
-from amanat.accounts.signin_pages import SignInFlow, with_retry_after
 from amanat.accounts.tokens import peek_action_token
 from amanat.core.errors import AmanatError, Invalid, TooManyRequests
 from amanat.customers.models import PROVINCES
@@ -23,7 +22,8 @@ from amanat.web.client import client_info
 from amanat.web.cookies import clear_session_cookie
 from amanat.web.csrf import require_csrf
 from amanat.web.render import render
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(require_csrf)
@@ -53,9 +53,8 @@ def signup_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/signup", response_class=HTMLResponse, dependencies=[Csrf])
-async def signup(request: Request) -> HTMLResponse:
+async def signup(request: Request, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    runtime = runtime_of(request)
     context: dict[str, object] = {"provinces": PROVINCES, "values": form_values(form)}
     try:
         body = SignupIn.model_validate(_signup_body(form))
@@ -63,10 +62,9 @@ async def signup(request: Request) -> HTMLResponse:
         fields = {".".join(str(p) for p in e["loc"]): str(e["msg"]) for e in exc.errors()}
         return render(request, "accounts/signup.html", {**context, "errors": fields}, 422)
     try:
-        with runtime.uow() as uow:
-            accounts.sign_up(uow, runtime, body, client_info(request))
-            uow.commit()
+        accounts.sign_up(uow, runtime, body, client_info(request))
     except Invalid as exc:
+        uow.rollback()  # a refused sign-up keeps nothing
         return render(
             request,
             "accounts/signup.html",
@@ -74,6 +72,7 @@ async def signup(request: Request) -> HTMLResponse:
             422,
         )
     except AmanatError as exc:
+        uow.rollback()  # a refused sign-up keeps nothing
         return with_retry_after(
             render(
                 request, "accounts/signup.html", {**context, "message": exc.message}, exc.status
@@ -89,61 +88,21 @@ async def signup(request: Request) -> HTMLResponse:
     )  # fmt: skip
 
 
-CUSTOMER_SIGN_IN = SignInFlow(
-    kind="customer",
-    signin_path="/signin",
-    mfa_path="/signin/mfa",
-    home_path="/account",
-    check_password=accounts.sign_in_customer,
-)
-
-
-@router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request) -> HTMLResponse:
-    return flow.signin_form(request, CUSTOMER_SIGN_IN)
-
-
-@router.post("/signin", response_class=HTMLResponse, dependencies=[Csrf])
-def signin(request: Request, email: FormText = "", password: FormText = "") -> Response:
-    return flow.password_step(request, CUSTOMER_SIGN_IN, email, password)
-
-
-@router.get("/signin/mfa", response_class=HTMLResponse)
-def mfa_form(request: Request) -> Response:
-    return flow.mfa_form(request, CUSTOMER_SIGN_IN)
-
-
-@router.post("/signin/mfa", response_class=HTMLResponse, dependencies=[Csrf])
-def mfa_submit(request: Request, code: Annotated[str, Form(max_length=32)] = "") -> Response:
-    return flow.mfa_step(request, CUSTOMER_SIGN_IN, code)
-
-
-@router.post("/signout", dependencies=[Csrf])
-def signout(request: Request) -> Response:
-    return flow.sign_out(request, CUSTOMER_SIGN_IN)
-
-
 @router.get("/account/verify/{token}", response_class=HTMLResponse)
-def verify_form(request: Request, token: str) -> HTMLResponse:
+def verify_form(request: Request, token: str, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
     # A GET only shows a button: mail scanners that follow links must not spend them.
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        valid = any(
-            peek_action_token(uow, runtime, a, token) for a in ("verify_email", "change_email")
-        )
+    valid = any(peek_action_token(uow, runtime, a, token) for a in ("verify_email", "change_email"))
     return render(
         request, "accounts/verify.html", {"valid": valid, "token": token if valid else ""}
     )
 
 
 @router.post("/account/verify", response_class=HTMLResponse, dependencies=[Csrf])
-def verify(request: Request, token: FormText = "") -> HTMLResponse:
-    runtime = runtime_of(request)
+def verify(request: Request, uow: Uow, runtime: RuntimeDep, token: FormText = "") -> HTMLResponse:
     try:
-        with runtime.uow() as uow:
-            accounts.verify_email(uow, runtime, token)
-            uow.commit()
+        accounts.verify_email(uow, runtime, token)
     except AmanatError as exc:
+        uow.rollback()  # a refused request keeps nothing
         return render(
             request,
             "accounts/message.html",
@@ -158,24 +117,22 @@ def verify(request: Request, token: FormText = "") -> HTMLResponse:
 
 
 @router.get("/account/undo-email/{token}", response_class=HTMLResponse)
-def undo_email_form(request: Request, token: str) -> HTMLResponse:
+def undo_email_form(request: Request, token: str, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
     # A GET only shows a button: mail scanners that follow links must not spend them.
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        valid = peek_action_token(uow, runtime, "undo_email_change", token) is not None
+    valid = peek_action_token(uow, runtime, "undo_email_change", token) is not None
     return render(
         request, "accounts/undo_email.html", {"valid": valid, "token": token if valid else ""}
     )
 
 
 @router.post("/account/undo-email", response_class=HTMLResponse, dependencies=[Csrf])
-def undo_email(request: Request, token: FormText = "") -> HTMLResponse:
-    runtime = runtime_of(request)
+def undo_email(
+    request: Request, uow: Uow, runtime: RuntimeDep, token: FormText = ""
+) -> HTMLResponse:
     try:
-        with runtime.uow() as uow:
-            accounts.undo_email_change(uow, runtime, token)
-            uow.commit()
+        accounts.undo_email_change(uow, runtime, token)
     except AmanatError as exc:
+        uow.rollback()  # a refused request keeps nothing
         return render(
             request,
             "accounts/message.html",
@@ -198,13 +155,13 @@ def reset_request_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/account/reset", response_class=HTMLResponse, dependencies=[Csrf])
-def reset_request(request: Request, email: FormText = "") -> HTMLResponse:
-    runtime = runtime_of(request)
+def reset_request(
+    request: Request, uow: Uow, runtime: RuntimeDep, email: FormText = ""
+) -> HTMLResponse:
     try:
-        with runtime.uow() as uow:
-            accounts.request_password_reset(uow, runtime, email, client_info(request))
-            uow.commit()
+        accounts.request_password_reset(uow, runtime, email, client_info(request))
     except Invalid as exc:
+        uow.rollback()  # a refused request keeps nothing
         return render(
             request,
             "accounts/reset_request.html",
@@ -212,6 +169,7 @@ def reset_request(request: Request, email: FormText = "") -> HTMLResponse:
             422,
         )
     except TooManyRequests as exc:
+        uow.rollback()  # a refused request keeps nothing
         page = render(
             request,
             "accounts/reset_request.html",
@@ -226,21 +184,19 @@ def reset_request(request: Request, email: FormText = "") -> HTMLResponse:
 
 
 @router.get("/account/reset/{token}", response_class=HTMLResponse)
-def reset_form(request: Request, token: str) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        valid = peek_action_token(uow, runtime, "reset_password", token) is not None
+def reset_form(request: Request, token: str, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
+    valid = peek_action_token(uow, runtime, "reset_password", token) is not None
     return render(request, "accounts/reset.html", {"valid": valid, "token": token if valid else ""})
 
 
 @router.post("/account/reset/{token}", response_class=HTMLResponse, dependencies=[Csrf])
-def reset(request: Request, token: str, password: FormText = "") -> Response:
-    runtime = runtime_of(request)
+def reset(
+    request: Request, uow: Uow, runtime: RuntimeDep, token: str, password: FormText = ""
+) -> Response:
     try:
-        with runtime.uow() as uow:
-            accounts.reset_password(uow, runtime, token, password)
-            uow.commit()
+        accounts.reset_password(uow, runtime, token, password)
     except Invalid as exc:
+        uow.rollback()  # a refused request keeps nothing
         valid = "token" not in exc.fields
         return render(
             request,

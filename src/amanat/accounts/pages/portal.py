@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from amanat.accounts import mfa, phone, reauth, sessions, tokens, totp
 from amanat.accounts import service as accounts
-from amanat.accounts.pages import form_values
+from amanat.accounts.pages.signup import form_values
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Forbidden, Invalid, TooManyRequests
 from amanat.customers import service as customers
