@@ -36,13 +36,6 @@ def _warm_up() -> None:
     warm_up()
 
 
-def _forget_principal(uow: UnitOfWork, owner_id: str, erased_at: datetime) -> None:
-    # Erasure (and its replay after a restore): credentials, sessions and tokens go.
-    from amanat.accounts.service import forget_principal
-
-    forget_principal(uow, owner_id)
-
-
 def _resolve_caller(
     uow: UnitOfWork, runtime: Runtime, bearer: str | None, cookie: str, principal_kind: str
 ) -> AuthContext | None:
@@ -53,7 +46,7 @@ def _resolve_caller(
 
 def _forget_principal(uow: UnitOfWork, owner_id: str, erased_at: datetime) -> None:
     """Erasure hook: an erased key owner keeps no credential, session or token."""
-    from amanat.accounts.sessions import forget_principal
+    from amanat.accounts.service import forget_principal
 
     forget_principal(uow, owner_id)
 
@@ -65,7 +58,6 @@ DOMAIN = Domain(
     demo_seeders=(_seed_accounts,),
     erasure_hooks=(_forget_principal,),
     startup=(_warm_up,),
-    erasure_hooks=(_forget_principal,),
     doctor_checks=(("protections", checks.throttle_store),),
     home_links=(
         {"href": "/signup", "label": "Create an account"},

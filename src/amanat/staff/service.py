@@ -263,9 +263,3 @@ def display_names(uow: UnitOfWork, runtime: Runtime, staff_ids: Iterable[str]) -
         StaffMember.id.in_(set(staff_ids))
     )
     return {row[0]: f"{titles.get(row[1], row[1])} #{row[2]}" for row in uow.session.execute(query)}
-
-
-def active_role(uow: UnitOfWork, staff_id: str) -> str | None:
-    """The role of an active (enrolled, not removed) staff member; None for anyone else."""
-    member = uow.session.get(StaffMember, staff_id)
-    return member.role if member is not None and member.status == "active" else None
