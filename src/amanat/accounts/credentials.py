@@ -16,7 +16,7 @@ from amanat.comms.service import queue_mail
 from amanat.core.actor import Actor
 from amanat.core.errors import Invalid
 from amanat.customers import service as customers
-from amanat.customers.validation import FIX_FIELDS
+from amanat.customers.service import FIX_FIELDS
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_email

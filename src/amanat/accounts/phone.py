@@ -1,7 +1,7 @@
 """A new phone number is confirmed by a code sent to it, never checked against other
 accounts up front (F-05): asking for a number answers the same whoever holds it.
 
-The code (six digits, valid 15 minutes) goes by SMS through ``comms.sms`` (the outbox by
+The code (six digits, valid 15 minutes) goes by SMS through ``comms.service.sms_sender`` (the outbox by
 default). Only a keyed hash of (pending row, number, code) is stored, so the number
 itself is not kept before it is confirmed; the customer sends the number back with the
 code. Requests are limited per number and per account like mail (three in 15 minutes,
@@ -19,12 +19,12 @@ from sqlalchemy import select
 
 from amanat.accounts.models import ActionToken
 from amanat.accounts.throttle import throttle_for
-from amanat.comms.sms import sms_sender
+from amanat.comms.service import sms_sender
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Invalid
 from amanat.customers import service as customers
 from amanat.customers.schemas import ProfileOut, ProfileUpdateIn
-from amanat.customers.validation import FIX_FIELDS, normalised
+from amanat.customers.service import FIX_FIELDS, normalised
 from amanat.db.base import new_id
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime

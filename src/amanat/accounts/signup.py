@@ -21,7 +21,7 @@ from amanat.comms.service import queue_mail
 from amanat.core.actor import Actor
 from amanat.core.errors import Conflict, Invalid, NotFound
 from amanat.customers import service as customers
-from amanat.customers.validation import FIX_FIELDS, raise_if_any, validate_details
+from amanat.customers.service import FIX_FIELDS, raise_if_any, validate_details
 from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_email

@@ -23,7 +23,7 @@ DEMO_ORDERS = (("fibre-50", 1), ("vm-small", 1))
 
 
 def seed_billing(runtime: Runtime) -> list[str]:
-    from amanat.accounts.demo import DEMO_EMAIL
+    from amanat.accounts.service import DEMO_EMAIL
     from amanat.customers.service import find_by_email
 
     allow_sandbox(runtime)  # the demo runs as production and takes cards through the sandbox

@@ -19,7 +19,7 @@ DEMO_TICKETS = (
 
 def seed_support(runtime: Runtime) -> list[str]:
     """Open the demo tickets (one with a card number, to show it masked)."""
-    from amanat.accounts.demo import DEMO_EMAIL
+    from amanat.accounts.service import DEMO_EMAIL
     from amanat.customers.service import find_by_email
 
     with runtime.uow() as uow:

@@ -16,8 +16,8 @@ from amanat.accounts.pages.signup import form_values
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Forbidden, Invalid, TooManyRequests
 from amanat.customers import service as customers
-from amanat.customers.models import PROVINCES
 from amanat.customers.schemas import AddressIn, ProfileUpdateIn
+from amanat.customers.service import PROVINCES
 from amanat.web.caller import check_recent_auth, current_session_id, page_customer
 from amanat.web.client import client_info
 from amanat.web.cookies import set_session_cookie

@@ -17,7 +17,7 @@ from amanat.accounts.pages.signin import with_retry_after
 from amanat.accounts.schemas import SignupIn
 from amanat.accounts.tokens import peek_action_token
 from amanat.core.errors import AmanatError, Invalid, TooManyRequests
-from amanat.customers.models import PROVINCES
+from amanat.customers.service import PROVINCES
 from amanat.web.client import client_info
 from amanat.web.cookies import clear_session_cookie
 from amanat.web.csrf import require_csrf
