@@ -32,10 +32,10 @@ from amanat.config import Settings
 from amanat.core.clock import SystemClock
 from amanat.customers.models import Customer
 from amanat.db.base import new_id
+from amanat.governance.service import rotate_master
 from amanat.install import initialise
 from amanat.runtime import Runtime
 from amanat.vault.normalise import normalise_cnic, normalise_email, normalise_phone
-from amanat.vault.rotation import rotate_master
 
 FIELD = "canary.testname.000042@example.pk"[:32]  # a 32-byte field
 T = Customer.__table__

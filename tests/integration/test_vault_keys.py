@@ -14,12 +14,12 @@ from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.clock import SystemClock
 from amanat.core.errors import ConfigError
+from amanat.governance.service import rotate_master
 from amanat.install import initialise
 from amanat.runtime import Runtime
 from amanat.vault.api import KeyDestroyed, UnknownKey
 from amanat.vault.cipher import Vault
 from amanat.vault.master import EnvMasterKeys
-from amanat.vault.rotation import rotate_master
 
 ALICE = "a" * 32
 

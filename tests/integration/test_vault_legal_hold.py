@@ -29,13 +29,12 @@ from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.customers import service as customers
 from amanat.customers.models import Customer
+from amanat.governance.service import replay_erasures, rotate_customer_keys
 from amanat.retention.service import expire_legal_holds
 from amanat.runtime import Runtime
 from amanat.vault.api import KeyDestroyed
-from amanat.vault.erasure import replay_erasures
 from amanat.vault.holds import hold_owner
 from amanat.vault.models import ErasureLedger
-from amanat.vault.rotation import rotate_customer_keys
 from tests.factories.accounts import StaffHandle, create_customer, create_staff
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)

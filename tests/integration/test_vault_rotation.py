@@ -27,11 +27,11 @@ from sqlalchemy import (
 from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.db.base import NOT_PERSONAL, new_id, personal
+from amanat.governance.service import rotate_customer_keys, rotate_master
 from amanat.install import initialise
 from amanat.runtime import Runtime
 from amanat.vault.cipher import Vault
 from amanat.vault.discovery import EncryptedTable
-from amanat.vault.rotation import rotate_customer_keys, rotate_master
 
 AMANAT = str(Path(sys.executable).with_name("amanat"))
 
@@ -307,7 +307,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from amanat.config import Settings
 from amanat.composition import build_runtime
-from amanat.vault.rotation import rotate_customer_keys
+from amanat.governance.service import rotate_customer_keys
 from integration.test_vault_rotation import FOUND
 runtime = build_runtime(Settings())
 rotate_customer_keys(runtime, batch_size=2, tables=[FOUND])
