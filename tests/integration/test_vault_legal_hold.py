@@ -22,7 +22,7 @@ from amanat.billing.catalogue import DEMO_CATALOGUE
 from amanat.billing.models import Certificate, Invoice
 from amanat.billing.run import run_billing
 from amanat.billing.statement import withholding_statement
-from amanat.cli_kit import app as amanat_cli
+from amanat.cli import app as amanat_cli
 from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.actor import Actor
@@ -32,6 +32,7 @@ from amanat.customers.models import Customer
 from amanat.governance.service import replay_erasures, rotate_customer_keys
 from amanat.retention.service import expire_legal_holds
 from amanat.runtime import Runtime
+from amanat.vault import keystore_jobs
 from amanat.vault.api import KeyDestroyed
 from amanat.vault.holds import hold_owner
 from amanat.vault.models import ErasureLedger
@@ -249,7 +250,7 @@ def test_customer_key_rotation_renews_both_keys_and_the_cli_reports_holds(
     # Once no key cache can still hold the old keys, the job deletes them and ends.
     h.clock.advance(timedelta(minutes=2))
     finished = rotate_customer_keys(h.runtime)
-    assert vault.keystore.job("customer-keys") is None
+    assert keystore_jobs.job(vault.keystore, "customer-keys") is None
     assert finished.keys_deleted >= 2  # the staff members' old keys went too
     assert vault.keystore.key_by_id(old_hold or 0) is None
     assert vault.keystore.key_by_id(old_own or 0) is None

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam, select, update
 
+from amanat.vault import keystore_jobs
 from amanat.vault.api import VaultError
-from amanat.vault.cipher import dek_aad, root_aad
+from amanat.vault.datakeys import dek_aad, root_aad
 from amanat.vault.discovery import EncryptedTable, encrypted_tables
 from amanat.vault.holds import HOLD_PREFIX
 
@@ -80,32 +81,34 @@ def rotate_master(
     store, master = vault.keystore, vault.master
     store.check_schema()
     current = master.current_version()
-    resumed = store.count_below(current) > 0 or bool(store.root_keys_below(current))
+    resumed = keystore_jobs.count_below(store, current) > 0 or bool(
+        keystore_jobs.root_keys_below(store, current)
+    )
     target = current if resumed else master.add_version()
 
-    for name, old, wrapped in store.root_keys_below(target):
+    for name, old, wrapped in keystore_jobs.root_keys_below(store, target):
         plain = master.unwrap(old, wrapped, root_aad(name))
         version, rewrapped = master.wrap(plain, root_aad(name))
-        store.rewrap_root(name, old, version, rewrapped)
+        keystore_jobs.rewrap_root(store, name, old, version, rewrapped)
 
-    total = store.count_below(target)
+    total = keystore_jobs.count_below(store, target)
     done = 0
     progress("Rewrapping data keys", done, total)
     while True:  # a second pass picks up keys a concurrent writer wrapped under the old one
         after, moved_in_pass = 0, 0
-        while rows := store.keys_below(target, after, batch_size):
+        while rows := keystore_jobs.keys_below(store, target, after, batch_size):
             changes = []
             for key_id, owner, old, wrapped in rows:
                 aad = dek_aad(owner, key_id)
                 version, rewrapped = master.wrap(master.unwrap(old, wrapped, aad), aad)
                 changes.append((key_id, old, version, rewrapped))
-            moved = store.rewrap(changes)
+            moved = keystore_jobs.rewrap(store, changes)
             moved_in_pass += moved
             done += moved
             after = rows[-1][0]
             progress("Rewrapping data keys", done, max(total, done))
             time.sleep(pause)
-        if moved_in_pass == 0 or store.count_below(target) == 0:
+        if moved_in_pass == 0 or keystore_jobs.count_below(store, target) == 0:
             break
 
     return MasterRotationReport(version=target, resumed=resumed, rewrapped=done)
@@ -148,13 +151,13 @@ def rotate_customer_keys(
     store = vault.keystore
     store.check_schema()
     found = list(tables) if tables is not None else encrypted_tables(policy)
-    resumed = store.job(CUSTOMER_KEYS_JOB) is not None
-    started = store.start_job(CUSTOMER_KEYS_JOB, clock.now())
+    resumed = keystore_jobs.job(store, CUSTOMER_KEYS_JOB) is not None
+    started = keystore_jobs.start_job(store, CUSTOMER_KEYS_JOB, clock.now())
     report = CustomerKeysReport(resumed=resumed)
 
     # 1. new keys
     after = ""
-    while owners := store.owners_needing_new_keys(started, after, batch_size):
+    while owners := keystore_jobs.owners_needing_new_keys(store, started, after, batch_size):
         for owner in owners:
             generation = 1 + max(k.generation for k in store.keys_of(owner))
             if vault.new_data_key(owner, generation=generation) is not None:
@@ -166,7 +169,7 @@ def rotate_customer_keys(
     _sweep(vault, new_uow, found, batch_size, progress, report, pause)
 
     # 3. retire for good once no cache anywhere can still encrypt under the old keys
-    retired = store.retired_keys()
+    retired = keystore_jobs.retired_keys(store)
     if retired:
         youngest = max(at for _, at in retired)
         remaining = youngest.timestamp() + vault.cache_seconds - clock.now().timestamp()
@@ -190,7 +193,7 @@ def rotate_customer_keys(
 def finish_customer_keys(vault: Vault, report: CustomerKeysReport) -> None:
     """Close the rotation job once no retired key is kept (after its audit event)."""
     if report.keys_kept == 0:
-        vault.keystore.finish_job(CUSTOMER_KEYS_JOB)
+        keystore_jobs.finish_job(vault.keystore, CUSTOMER_KEYS_JOB)
 
 
 def _sweep(
@@ -221,8 +224,14 @@ def _sweep(
                     c.name: HOLD_PREFIX if vault.is_held(table.name, c.name) else ""
                     for c in item.encrypted
                 }
-                active = vault.keystore.active_key_ids(
-                    owner_prefix[c.name] + str(r[1]) for r in rows if r[1] for c in item.encrypted
+                active = keystore_jobs.active_key_ids(
+                    vault.keystore,
+                    (
+                        owner_prefix[c.name] + str(r[1])
+                        for r in rows
+                        if r[1]
+                        for c in item.encrypted
+                    ),
                 )
                 changes: dict[str, list[dict[str, object]]] = {}
                 for row in rows:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from amanat.vault import keystore_jobs
+
 if TYPE_CHECKING:
     from amanat.vault.cipher import Vault
 
@@ -37,13 +39,13 @@ class KeyStatus:
 def key_status(vault: Vault) -> KeyStatus:
     """Key versions, ages and counts for `amanat keys status` and doctor; reads only."""
     vault.keystore.check_schema()
-    counts = vault.keystore.wrapped_counts()
+    counts = keystore_jobs.wrapped_counts(vault.keystore)
     current = vault.master.current_version()
     versions = [
         MasterVersionStatus(v.version, v.created_at, counts.get(v.version, 0), v.version == current)
         for v in vault.master.versions()
     ]
-    active, retired, oldest = vault.keystore.key_stats()
+    active, retired, oldest = keystore_jobs.key_stats(vault.keystore)
     return KeyStatus(
         provider=vault.master.name,
         store=vault.keystore.where,
