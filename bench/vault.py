@@ -32,10 +32,11 @@ from amanat.config import Settings
 from amanat.core.clock import SystemClock
 from amanat.customers.models import Customer
 from amanat.db.base import new_id
+from amanat.governance.service import rotate_master
 from amanat.install import initialise
 from amanat.runtime import Runtime
+from amanat.vault import keystore_jobs
 from amanat.vault.normalise import normalise_cnic, normalise_email, normalise_phone
-from amanat.vault.rotation import rotate_master
 
 FIELD = "canary.testname.000042@example.pk"[:32]  # a 32-byte field
 T = Customer.__table__
@@ -220,7 +221,7 @@ def bench_rotation(runtime: Runtime, keys: int) -> None:
     owners = [new_id() for _ in range(keys)]
     for start in range(0, keys, 10_000):
         runtime.vault.create_keys(owners[start : start + 10_000])
-    total = sum(runtime.vault.keystore.wrapped_counts().values())
+    total = sum(keystore_jobs.wrapped_counts(runtime.vault.keystore).values())
     raw = AESGCM(os.urandom(32))
     began = time.perf_counter()
     for _ in range(10_000):  # baseline: the AES-GCM work alone (unwrap + wrap)

@@ -107,7 +107,7 @@ def _keys(runtime: Runtime) -> Iterator[Finding]:
             yield Finding("keys", "master key file", "ok", f"{master.path} mode {mode:04o}")
     else:
         yield Finding("keys", "master key", "ok", f"from {master.name}")
-    report = key_status(runtime)
+    report = key_status(runtime.vault)
     now = runtime.clock.now()
     current = next((v for v in report.master_versions if v.current), None)
     if current is None:

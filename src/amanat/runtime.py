@@ -24,6 +24,7 @@ from amanat.policy.loader import LoadedPolicy, load_policy
 from amanat.policy.model import Policy
 from amanat.vault.cipher import Vault
 from amanat.vault.erasure import ReplayHook
+from amanat.vault.signing import AuditSigner
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def build_runtime(
     clock = clock or SystemClock()
     session_factory = make_session_factory(engine)
     vault = Vault.from_settings(settings, clock, loaded.policy)
-    configure_audit(session_factory, settings, vault)
+    configure_audit(session_factory, settings, AuditSigner(vault))
     return Runtime(
         settings=settings,
         loaded_policy=loaded,

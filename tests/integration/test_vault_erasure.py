@@ -82,8 +82,8 @@ def _db_env(runtime: Runtime) -> dict[str, str]:
 
 
 def test_restoring_an_older_database_is_undone_by_the_replay(runtime: Runtime) -> None:
+    from amanat.governance.service import replay_erasures
     from amanat.install import initialise
-    from amanat.vault.erasure import replay_erasures
 
     customer_id = create_customer(runtime, email="restored.canary@example.pk")
     with runtime.uow() as uow:
@@ -133,7 +133,7 @@ def test_replay_after_an_older_database_clears_credentials_sessions_and_tokens_a
         Credential,
         RecoveryCode,
     )
-    from amanat.vault.erasure import replay_erasures
+    from amanat.governance.service import replay_erasures
     from amanat.web.client import ClientInfo
 
     customer_id = create_customer(runtime)

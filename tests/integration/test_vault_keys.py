@@ -14,12 +14,13 @@ from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.core.clock import SystemClock
 from amanat.core.errors import ConfigError
+from amanat.governance.service import rotate_master
 from amanat.install import initialise
 from amanat.runtime import Runtime
+from amanat.vault import keystore_jobs
 from amanat.vault.api import KeyDestroyed, UnknownKey
 from amanat.vault.cipher import Vault
 from amanat.vault.master import EnvMasterKeys
-from amanat.vault.rotation import rotate_master
 
 ALICE = "a" * 32
 
@@ -71,7 +72,7 @@ def test_the_master_key_can_come_from_the_environment_and_no_file_is_made(
     try:
         report = rotate_master(rotated)
         assert (report.version, report.resumed) == (2, True)
-        assert rotated.vault.keystore.wrapped_counts() == {2: 1}
+        assert keystore_jobs.wrapped_counts(rotated.vault.keystore) == {2: 1}
         assert rotated.vault.decrypt(ALICE, "customers", "name_ct", ALICE, ciphertext) == "Canary"
     finally:
         rotated.close()

@@ -29,13 +29,13 @@ from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
 from amanat.customers import service as customers
 from amanat.customers.models import Customer
+from amanat.governance.service import replay_erasures, rotate_customer_keys
 from amanat.retention.service import expire_legal_holds
 from amanat.runtime import Runtime
+from amanat.vault import keystore_jobs
 from amanat.vault.api import KeyDestroyed
-from amanat.vault.erasure import replay_erasures
 from amanat.vault.holds import hold_owner
 from amanat.vault.models import ErasureLedger
-from amanat.vault.rotation import rotate_customer_keys
 from tests.factories.accounts import StaffHandle, create_customer, create_staff
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)
@@ -250,7 +250,7 @@ def test_customer_key_rotation_renews_both_keys_and_the_cli_reports_holds(
     # Once no key cache can still hold the old keys, the job deletes them and ends.
     h.clock.advance(timedelta(minutes=2))
     finished = rotate_customer_keys(h.runtime)
-    assert vault.keystore.job("customer-keys") is None
+    assert keystore_jobs.job(vault.keystore, "customer-keys") is None
     assert finished.keys_deleted >= 2  # the staff members' old keys went too
     assert vault.keystore.key_by_id(old_hold or 0) is None
     assert vault.keystore.key_by_id(old_own or 0) is None

@@ -27,11 +27,12 @@ from sqlalchemy import (
 from amanat.composition import build_runtime
 from amanat.config import Settings
 from amanat.db.base import NOT_PERSONAL, new_id, personal
+from amanat.governance.service import rotate_customer_keys, rotate_master
 from amanat.install import initialise
 from amanat.runtime import Runtime
+from amanat.vault import keystore_jobs
 from amanat.vault.cipher import Vault
 from amanat.vault.discovery import EncryptedTable
-from amanat.vault.rotation import rotate_customer_keys, rotate_master
 
 AMANAT = str(Path(sys.executable).with_name("amanat"))
 
@@ -130,11 +131,11 @@ def _assert_all_decrypt(rt: Runtime, expected: dict[str, tuple[str, str]]) -> se
 
 def test_master_rotation_rewraps_every_key_and_nothing_changes_for_readers(rt: Runtime) -> None:
     expected = _fill(rt, owners=30, rows_each=2)
-    assert rt.vault.keystore.wrapped_counts() == {1: 30}
+    assert keystore_jobs.wrapped_counts(rt.vault.keystore) == {1: 30}
     report = rotate_master(rt, batch_size=7)
     assert (report.version, report.resumed, report.rewrapped) == (2, False, 30)
-    assert rt.vault.keystore.wrapped_counts() == {2: 30}
-    assert rt.vault.keystore.root_keys_below(2) == []
+    assert keystore_jobs.wrapped_counts(rt.vault.keystore) == {2: 30}
+    assert keystore_jobs.root_keys_below(rt.vault.keystore, 2) == []
     _assert_all_decrypt(rt, expected)
     # Nothing left to resume: the next run adds version 3.
     assert rotate_master(rt).version == 3
@@ -208,7 +209,7 @@ def test_rotation_while_another_process_reads_and_writes(rt: Runtime, which: str
     assert problems == []
     assert counts and counts[0] > 0  # the writer really ran alongside
     if which == "master":
-        assert set(rt.vault.keystore.wrapped_counts()) == {2}
+        assert set(keystore_jobs.wrapped_counts(rt.vault.keystore)) == {2}
         _assert_all_decrypt(rt, expected)
     else:
         # Every value is under a new key and the old keys are gone; a straggler the
@@ -227,7 +228,7 @@ def test_customer_key_rotation_re_encrypts_and_deletes_old_keys(rt: Runtime) -> 
     assert (report.new_keys, report.reencrypted, report.keys_deleted) == (12, 72, 12)
     new = _assert_all_decrypt(rt, expected)
     assert len(new) == 12 and not new & old
-    assert rt.vault.keystore.job("customer-keys") is None
+    assert keystore_jobs.job(rt.vault.keystore, "customer-keys") is None
     # Run again: a new rotation, not a double encryption of the first one's values.
     again = rotate_customer_keys(rt, batch_size=4, tables=[FOUND])
     assert (again.resumed, again.new_keys, again.reencrypted) == (False, 12, 72)
@@ -240,7 +241,7 @@ def test_customer_key_rotation_without_waiting_keeps_the_job_open_until_the_next
     expected = _fill(rt, owners=3, rows_each=1)
     first = rotate_customer_keys(rt, tables=[FOUND], wait=False)
     assert (first.new_keys, first.reencrypted, first.keys_kept) == (3, 6, 3)
-    assert rt.vault.keystore.job("customer-keys") is not None
+    assert keystore_jobs.job(rt.vault.keystore, "customer-keys") is not None
     time.sleep(0.25)  # the cache age passes
     second = rotate_customer_keys(rt, tables=[FOUND])
     assert (second.resumed, second.new_keys, second.reencrypted, second.keys_deleted) == (
@@ -249,7 +250,7 @@ def test_customer_key_rotation_without_waiting_keeps_the_job_open_until_the_next
         0,
         3,
     )
-    assert rt.vault.keystore.job("customer-keys") is None
+    assert keystore_jobs.job(rt.vault.keystore, "customer-keys") is None
     _assert_all_decrypt(rt, expected)
 
 
@@ -283,9 +284,9 @@ def test_master_rotation_killed_half_way_finishes_when_run_again(rt: Runtime) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    _kill_when(process, lambda: rt.vault.keystore.wrapped_counts().get(2, 0) > 0)
+    _kill_when(process, lambda: keystore_jobs.wrapped_counts(rt.vault.keystore).get(2, 0) > 0)
     assert process.returncode == -signal.SIGKILL
-    counts = rt.vault.keystore.wrapped_counts()
+    counts = keystore_jobs.wrapped_counts(rt.vault.keystore)
     assert 0 < counts.get(2, 0) < total and counts[1] + counts[2] == total  # really half-way
 
     rerun = subprocess.run(
@@ -297,7 +298,9 @@ def test_master_rotation_killed_half_way_finishes_when_run_again(rt: Runtime) ->
     )
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.startswith("Resumed: master key version 2")
-    assert rt.vault.keystore.wrapped_counts() == {2: total}  # no version 3, nothing lost
+    assert keystore_jobs.wrapped_counts(rt.vault.keystore) == {
+        2: total
+    }  # no version 3, nothing lost
     _assert_all_decrypt(rt, expected)
     sample = Vault.from_settings(rt.settings, rt.clock)
     try:
@@ -311,7 +314,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from amanat.config import Settings
 from amanat.composition import build_runtime
-from amanat.vault.rotation import rotate_customer_keys
+from amanat.governance.service import rotate_customer_keys
 from integration.test_vault_rotation import FOUND
 runtime = build_runtime(Settings())
 rotate_customer_keys(runtime, batch_size=2, tables=[FOUND])
@@ -345,10 +348,10 @@ def test_customer_key_rotation_killed_half_way_finishes_when_run_again(rt: Runti
     if peek is not rt.engine:
         peek.dispose()
     assert any(k in old for k in key_ids) and any(k not in old for k in key_ids)
-    assert rt.vault.keystore.job("customer-keys") is not None
+    assert keystore_jobs.job(rt.vault.keystore, "customer-keys") is not None
 
     rerun = subprocess.run([sys.executable, "-c", child], check=False, env=_env(rt.settings))
     assert rerun.returncode == 0
     new = _assert_all_decrypt(rt, expected)
     assert not new & old and len(new) == 120
-    assert rt.vault.keystore.job("customer-keys") is None
+    assert keystore_jobs.job(rt.vault.keystore, "customer-keys") is None

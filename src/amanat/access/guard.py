@@ -26,36 +26,34 @@ done), records access.denied in a transaction of its own, and raises AccessDenie
 
 from __future__ import annotations
 
-import functools
-import re
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access import training
 from amanat.access.references import ReferenceChecker
-from amanat.audit import canonical
+from amanat.access.refusals import (
+    REASON_MAX,
+    REASON_MIN,
+    REFERENCE_PATTERN,
+    Refusal,
+    Refusals,
+    SessionOf,
+)
+from amanat.access.rows import decrypt_row, read_row_lean, row_select
 from amanat.audit import service as audit
-from amanat.audit.append import append_event, config_of
 from amanat.audit.events import Event
 from amanat.core.actor import Actor
 from amanat.core.clock import Clock
 from amanat.core.errors import BadRequest, Forbidden
-from amanat.db.uow import DriverUnitOfWork, UnitOfWork
+from amanat.db.uow import UnitOfWork
 from amanat.policy.model import Policy
 from amanat.vault.api import FieldCipher
 
-REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-REASON_MIN, REASON_MAX = 10, 500
-_TRAINING_CACHE_SECONDS = 300.0
-
-SessionOf = Callable[[], Session]
-"""Gives the session a decision may read (training records, case registers) from."""
+__all__ = ["REASON_MAX", "REASON_MIN", "REFERENCE_PATTERN", "Access", "AccessDenied", "Guard"]
 
 
 class _NeedsStore(Exception):
@@ -72,12 +70,6 @@ class AccessDenied(Forbidden):
     def __init__(self, message: str, *, reason_code: str = "policy") -> None:
         super().__init__(message)
         self.reason_code = reason_code
-
-
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -123,28 +115,22 @@ class Guard:
         """Build the guard with the domains' reference checkers (none: every purpose that
         needs a reference is refused)."""
         self.policy = policy
-        # The policy is fixed for the guard's life: look-ups by id, not scans, on every read.
         self._roles = {role.id: role for role in policy.roles}
         self._purposes = {purpose.id: purpose for purpose in policy.purposes}
-        self._purpose_reads = {p.id: frozenset(p.reads) for p in policy.purposes}
-        self._purpose_writes = {p.id: frozenset(p.writes) for p in policy.purposes}
         self._cipher = cipher
         self.clock = clock
         self._session_factory = session_factory
         self._engine: Engine = session_factory.kw["bind"]
         self._row_sql: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._reference_checkers: dict[str, ReferenceChecker] = dict(reference_checkers or {})
-        # Positive cache only: training records are only ever added, so "trained until D"
-        # can become later but never earlier. Keyed by (staff id, role).
-        self._trained_until: dict[tuple[str, str], tuple[date, float]] = {}
+        self._refusals = Refusals(policy, clock, session_factory, reference_checkers)
 
     def register_reference_checker(self, kind: str, checker: ReferenceChecker) -> None:
         """Install the checker for references of ``kind`` (ticket, invoice, order)."""
-        self._reference_checkers[kind] = checker
+        self._refusals.reference_checkers[kind] = checker
 
     @property
     def reference_kinds(self) -> frozenset[str]:
-        return frozenset(self._reference_checkers)
+        return frozenset(self._refusals.reference_checkers)
 
     def open(
         self,
@@ -240,7 +226,7 @@ class Guard:
             )
             found = (
                 uow.session.connection()
-                .execute(_row_select(table, columns, row_id, customer_id))
+                .execute(row_select(table, columns, row_id, customer_id))
                 .first()
             )
             if found is None:
@@ -258,37 +244,12 @@ class Guard:
         columns: Mapping[str, str],
         reference: str | None,
     ) -> tuple[Any, ...] | None:
-        """Append the grant and select the row in one transaction on a pooled connection."""
-        engine = self._engine
-        dialect = engine.dialect
-        sql = self._row_sql.get((table.name, tuple(columns)))
-        if sql is None:
-            sql = self._row_sql[(table.name, tuple(columns))] = _row_sql(table, columns, dialect)
-        categories_text, details_text = _read_texts(frozenset(columns.values()))
-        with DriverUnitOfWork(engine) as uow:
-            append_event(
-                uow.dbapi, dialect, config_of(self._session_factory), self.clock,
-                Event.ACCESS_GRANTED, actor, customer_id=customer_id, purpose=purpose,
-                categories_text=categories_text, reference=reference, outcome="allowed",
-                details_text=details_text,
-            )  # fmt: skip
-            row: tuple[Any, ...] | None = uow.dbapi.execute(sql, (row_id, customer_id)).fetchone()
-            if row is not None:
-                uow.commit()  # else the block rolls back: nothing was read, nothing stands
-        return row
+        return read_row_lean(
+            self._engine, self._session_factory, self.clock, self._row_sql,
+            actor, customer_id, purpose, table, row_id, columns, reference,
+        )  # fmt: skip
 
-    @staticmethod
-    def _decrypt_row(
-        access: Access,
-        table: Table,
-        row_id: str,
-        columns: Mapping[str, str],
-        row: tuple[Any, ...],
-    ) -> tuple[Access, dict[str, str | None]]:
-        return access, {
-            column: access.read(table.name, column, row_id, category, row[i])
-            for i, (column, category) in enumerate(columns.items())
-        }
+    _decrypt_row = staticmethod(decrypt_row)
 
     def _grant(
         self,
@@ -378,27 +339,10 @@ class Guard:
         self._append_denial(actor, None, named, frozenset(), None, refusal)
         raise AccessDenied(refusal.message, reason_code=refusal.code)
 
+    # The refusals (amanat.access.refusals), by the names the guard's methods use.
+
     def _role_refusal(self, session: SessionOf, actor: Actor, purpose: str) -> Refusal | None:
-        role = self._roles.get(actor.role)
-        if role is None:
-            return Refusal("unknown_role", "Your role is not in the policy in force.")
-        if purpose not in self._purposes:
-            # Not echoed: whatever was typed in place of a purpose is not ours to repeat.
-            return Refusal(
-                "unknown_purpose",
-                f"That purpose is not in the policy; the role '{actor.role}' may act for: "
-                f"{', '.join(role.purposes)}.",
-            )
-        if purpose not in role.purposes:
-            return Refusal(
-                "role_lacks_purpose",
-                f"The role '{actor.role}' may not act for the purpose '{purpose}'.",
-            )
-        if actor.kind == "staff":
-            status = self._training(session, actor)
-            if not status.allows_personal_data:
-                return Refusal(f"training_{status.state}", status.refusal(actor.role))
-        return None
+        return self._refusals.role_refusal(session, actor, purpose)
 
     def _refusal(
         self,
@@ -411,87 +355,9 @@ class Guard:
         reference: str | None,
         reason: str | None,
     ) -> Refusal | None:
-        refusal = self._role_refusal(session, actor, purpose)
-        if refusal is not None:
-            return refusal
-        if actor.kind == "customer" and actor.id != customer_id:
-            return Refusal("not_own_data", "A customer may act only on their own data.")
-        declared = self._purposes[purpose]
-        extra_reads = sorted(reads - self._purpose_reads[purpose])
-        if extra_reads:
-            return Refusal(
-                "category_not_in_purpose",
-                f"The role '{actor.role}' acting for '{purpose}' may not read "
-                f"{', '.join(extra_reads)}.",
-            )
-        extra_writes = sorted(writes - self._purpose_writes[purpose])
-        if extra_writes:
-            return Refusal(
-                "category_not_in_purpose",
-                f"The role '{actor.role}' acting for '{purpose}' may not write "
-                f"{', '.join(extra_writes)}.",
-            )
-        if declared.break_glass:
-            text = (reason or "").strip()
-            if not REASON_MIN <= len(text) <= REASON_MAX:
-                return Refusal(
-                    "reason_missing",
-                    f"The purpose '{purpose}' is break-glass access: write down why you need "
-                    f"it ({REASON_MIN} to {REASON_MAX} characters).",
-                )
-        if declared.reference is not None and actor.kind == "staff":
-            return self._reference_refusal(
-                session(), actor, customer_id, purpose, declared.reference, reference
-            )
-        return None
-
-    def _training(self, session: SessionOf, actor: Actor) -> training.TrainingStatus:
-        today = self.clock.now().date()
-        key = (actor.id, actor.role)
-        cached = self._trained_until.get(key)
-        fresh = cached is not None and time.monotonic() - cached[1] < _TRAINING_CACHE_SECONDS
-        if cached is not None and fresh and cached[0] >= today:
-            return training.TrainingStatus("current", None, cached[0])
-        status = training.training_status(session(), self._roles[actor.role], actor.id, today)
-        if status.state == "current" and status.valid_until is not None:
-            self._trained_until[key] = (status.valid_until, time.monotonic())
-        return status
-
-    def _reference_refusal(
-        self,
-        session: Session,
-        actor: Actor,
-        customer_id: str,
-        purpose: str,
-        kind: str,
-        reference: str | None,
-    ) -> Refusal | None:
-        if not reference:
-            return Refusal(
-                "reference_missing",
-                f"The role '{actor.role}' acting for '{purpose}' needs the number of an open "
-                f"{kind} of this customer (header X-Access-Reference).",
-            )
-        if not REFERENCE_PATTERN.match(reference):
-            return Refusal(
-                "reference_malformed",
-                f"That is not a {kind} number; give it as shown on the {kind} (letters, "
-                "digits, '-', '.', '/', at most 64 characters).",
-            )
-        checker = self._reference_checkers.get(kind)
-        if checker is None:  # fail closed: nothing can confirm the case, so no access
-            return Refusal(
-                "reference_unchecked",
-                f"No {kind} register is installed to confirm the reference, so the role "
-                f"'{actor.role}' may not act for '{purpose}'.",
-            )
-        if not checker(session, customer_id, reference, self.clock.now()):
-            return Refusal(
-                "reference_not_live",
-                f"The {kind} given is not an open {kind} of this customer, so the role "
-                f"'{actor.role}' may not act for '{purpose}' here.",
-            )
-        return None
+        return self._refusals.refusal(
+            session, actor, customer_id, purpose, reads, writes, reference, reason
+        )
 
     def _record_denial(
         self,
@@ -503,10 +369,9 @@ class Guard:
         reference: str | None,
         refusal: Refusal,
     ) -> None:
-        # The caller's transaction is abandoned first: a refused operation keeps nothing,
-        # and on SQLite it holds the write lock the denial's own transaction needs.
-        uow.rollback()
-        self._append_denial(actor, customer_id, purpose, categories, reference, refusal)
+        self._refusals.record_denial(
+            uow, actor, customer_id, purpose, categories, reference, refusal
+        )
 
     def _append_denial(
         self,
@@ -517,48 +382,4 @@ class Guard:
         reference: str | None,
         refusal: Refusal,
     ) -> None:
-        kept_reference = reference if reference and REFERENCE_PATTERN.match(reference) else None
-        kept_purpose = purpose if purpose in self.policy.purpose_ids else None
-        with UnitOfWork(self._session_factory) as denial:
-            audit.record(
-                denial, self.clock, Event.ACCESS_DENIED, actor,
-                customer_id=customer_id, purpose=kept_purpose, categories=categories,
-                reference=kept_reference, outcome="denied",
-                details={"reason_code": refusal.code},
-            )  # fmt: skip
-            denial.commit()
-
-
-def _owner_column(table: Table) -> str:
-    # Convention (docs/architecture.md): a table holding ciphertext names the customer
-    # whose key encrypts it in ``customer_id``; the customers table uses its own id.
-    return "id" if table.name == "customers" else "customer_id"
-
-
-def _row_select(table: Table, columns: Mapping[str, str], row_id: str, customer_id: str) -> Any:
-    (key,) = table.primary_key.columns
-    return select(*(table.c[name] for name in columns)).where(
-        key == row_id, table.c[_owner_column(table)] == customer_id
-    )
-
-
-def _row_sql(table: Table, columns: Mapping[str, str], dialect: Any) -> str:
-    """The driver-level text of ``_row_select`` (ids bound positionally: row id, owner)."""
-    (key,) = table.primary_key.columns
-    quote = dialect.identifier_preparer.quote
-    mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
-    names = ", ".join(quote(table.c[name].name) for name in columns)
-    return (
-        f"SELECT {names} FROM {quote(table.name)} "  # noqa: S608 -- names from the model
-        f"WHERE {quote(key.name)} = {mark} AND {quote(_owner_column(table))} = {mark}"
-    )
-
-
-@functools.lru_cache(maxsize=512)
-def _read_texts(reads: frozenset[str]) -> tuple[str, str]:
-    """The canonical categories and details of a grant to read ``reads`` (as ``open``'s)."""
-    ordered = sorted(reads)
-    return (
-        canonical.categories_json(ordered),
-        canonical.details_json({"reads": ordered, "writes": []}),
-    )
+        self._refusals.append_denial(actor, customer_id, purpose, categories, reference, refusal)

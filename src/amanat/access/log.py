@@ -3,12 +3,14 @@
 Read from the audit chain (access.granted and access.break_glass events naming the
 customer). Staff appear as "<role title> #<number>", the staff member's stable display
 number, never their name; Amanat's own jobs as "Amanat (<job>)". Reads by the customer
-themself are listed apart.
+themself are listed apart. The staff numbers come from the caller (governance asks the
+staff domain), so the platform names no domain.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Mapping
 
 from sqlalchemy import select
 
@@ -18,14 +20,21 @@ from amanat.audit.models import AuditEvent
 from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.policy.model import Policy
-from amanat.staff.models import StaffMember
 
 LIMIT = 500
 _CODES = (str(Event.ACCESS_GRANTED), str(Event.ACCESS_BREAK_GLASS))
 
+StaffNumbers = Callable[[UnitOfWork, Collection[str]], Mapping[str, int]]
+"""(unit of work, staff ids) -> each id's stable display number."""
+
 
 def access_log(
-    uow: UnitOfWork, policy: Policy, actor: Actor, *, limit: int = LIMIT
+    uow: UnitOfWork,
+    policy: Policy,
+    actor: Actor,
+    staff_numbers: StaffNumbers,
+    *,
+    limit: int = LIMIT,
 ) -> AccessLogOut:
     """The signed-in customer's own access log (the latest ``limit`` accesses).
 
@@ -45,10 +54,7 @@ def access_log(
         .limit(limit)
     ).all()  # fmt: skip
     staff_ids = {r.actor_id for r in rows if r.actor_kind == "staff"}
-    numbers: dict[str, int] = {}
-    if staff_ids:
-        query = select(StaffMember.id, StaffMember.number).where(StaffMember.id.in_(staff_ids))
-        numbers = {row[0]: row[1] for row in uow.session.execute(query)}
+    numbers = staff_numbers(uow, staff_ids) if staff_ids else {}
     roles = {r.id: r.title for r in policy.roles}
     purposes = {p.id: p.title for p in policy.purposes}
     log = AccessLogOut(accesses=[], your_own=[])

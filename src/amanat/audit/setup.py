@@ -1,26 +1,25 @@
-"""Wiring the audit log into an installation: its signing key at init, its settings at start."""
+"""Wiring the audit log into an installation: its settings and signer at start."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from amanat.audit.service import AuditConfig, configure
-from amanat.vault.signing import AuditSigner
+from amanat.audit.service import AuditConfig, Signer, configure
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from amanat.config import Settings
-    from amanat.registration import InitReport
-    from amanat.runtime import Runtime
-    from amanat.vault.cipher import Vault
 
 
 def configure_audit(
-    session_factory: sessionmaker[Session], settings: Settings, vault: Vault
-) -> AuditSigner:
-    """Give every session the checkpoint settings and the signer (from build_runtime)."""
-    signer = AuditSigner(vault)
+    session_factory: sessionmaker[Session], settings: Settings, signer: Signer
+) -> None:
+    """Give every session the checkpoint settings and the signer.
+
+    Called by build_runtime, which passes the vault's signer (amanat.vault.signing): the
+    audit log signs through this protocol and never imports the vault.
+    """
     configure(
         session_factory,
         AuditConfig(
@@ -29,12 +28,3 @@ def configure_audit(
             signer=signer,
         ),
     )
-    return signer
-
-
-def init_audit(runtime: Runtime, report: InitReport) -> None:
-    """Init step: the Ed25519 checkpoint signing key in the key store (idempotent)."""
-    if AuditSigner(runtime.vault).ensure_key():
-        report.created.append("audit checkpoint signing key (Ed25519)")
-    else:
-        report.unchanged.append("audit checkpoint signing key (Ed25519)")

@@ -16,30 +16,28 @@ Both ledgers also hold ``hold:<customer id>`` entries: legal-hold keys destroyed
 their hold expired (amanat.vault.holds). They replay the same way; a customer's own
 entry never touches their hold key, which erasure spares.
 
-Run by ``amanat init`` (the documented step after any restore) and by
-``amanat keys replay-erasures``. Idempotent; records vault.erasures_replayed when it
-changed anything.
+Run through amanat.governance.service by ``amanat init`` (the documented step after any
+restore) and by ``amanat keys replay-erasures``; governance records
+vault.erasures_replayed and commits. Idempotent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from amanat.audit import service as audit
-from amanat.audit.events import Event
-from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
 from amanat.vault.discovery import encrypted_tables
 from amanat.vault.holds import is_hold_owner
 from amanat.vault.models import ErasureLedger
 
 if TYPE_CHECKING:
-    from amanat.runtime import Runtime
+    from amanat.policy.model import Policy
+    from amanat.vault.cipher import Vault
 
 ReplayHook = Callable[[UnitOfWork, str, datetime], None]
 """Called with (unit of work, erased key owner, when it was erased); must be idempotent."""
@@ -61,55 +59,43 @@ class ReplayReport:
         )
 
 
-def replay_erasures(runtime: Runtime) -> ReplayReport:
+def replay_erasures(
+    uow: UnitOfWork, vault: Vault, policy: Policy, hooks: Sequence[ReplayHook]
+) -> ReplayReport:
     """Bring both ledgers to their union and re-apply every erasure missing on either side.
 
-    Callers: `amanat init`, `amanat keys replay-erasures`. Records vault.erasures_replayed
-    (ids counted, not listed) when something changed.
+    The key store's side is changed at once; the database's side in ``uow``, which the
+    caller commits (amanat.governance.service.replay_erasures, with the audit event).
     """
-    vault = runtime.vault
     report = ReplayReport()
     store_ledger = vault.keystore.ledger()
-    with runtime.uow() as uow:
-        db_ledger = {
-            row.customer_id: row.erased_at for row in uow.session.scalars(select(ErasureLedger))
-        }
-        for customer_id in sorted(db_ledger.keys() - store_ledger.keys()):
-            vault.keystore.destroy(customer_id, db_ledger[customer_id])
+    db_ledger = {
+        row.customer_id: row.erased_at for row in uow.session.scalars(select(ErasureLedger))
+    }
+    for customer_id in sorted(db_ledger.keys() - store_ledger.keys()):
+        vault.keystore.destroy(customer_id, db_ledger[customer_id])
+        vault.evict_customer(customer_id)
+        report.keys_destroyed_again.append(customer_id)
+    # A ledger entry with keys beside it means a key store restored over a newer ledger.
+    for customer_id in sorted(store_ledger.keys() & db_ledger.keys()):
+        if vault.keystore.keys_of(customer_id):
+            vault.keystore.destroy(customer_id, store_ledger[customer_id])
             vault.evict_customer(customer_id)
             report.keys_destroyed_again.append(customer_id)
-        # A ledger entry with keys beside it means a key store restored over a newer ledger.
-        for customer_id in sorted(store_ledger.keys() & db_ledger.keys()):
-            if vault.keystore.keys_of(customer_id):
-                vault.keystore.destroy(customer_id, store_ledger[customer_id])
-                vault.evict_customer(customer_id)
-                report.keys_destroyed_again.append(customer_id)
-        missing = sorted(store_ledger.keys() - db_ledger.keys())
-        tables = encrypted_tables(runtime.policy) if missing else []
-        hooks = runtime.hooks.erasure_hooks
-        for customer_id in missing:
-            uow.session.add(
-                ErasureLedger(customer_id=customer_id, erased_at=store_ledger[customer_id])
-            )
-            report.ledger_restored.append(customer_id)
-            if is_hold_owner(customer_id):
-                continue  # an expired legal hold: its key is all there was to destroy
-            for found in tables:
-                if found.blind_indexes:
-                    uow.session.execute(
-                        update(found.table)
-                        .where(found.owner == customer_id)
-                        .values({c.name: None for c in found.blind_indexes})
-                    )
-            for hook in hooks:
-                hook(uow, customer_id, store_ledger[customer_id])
-        if report.changed:
-            audit.record(
-                uow, runtime.clock, Event.VAULT_ERASURES_REPLAYED, Actor.system("replay-erasures"),
-                details={
-                    "keys_destroyed_again": len(report.keys_destroyed_again),
-                    "ledger_restored": len(report.ledger_restored),
-                },
-            )  # fmt: skip
-            uow.commit()
+    missing = sorted(store_ledger.keys() - db_ledger.keys())
+    tables = encrypted_tables(policy) if missing else []
+    for customer_id in missing:
+        uow.session.add(ErasureLedger(customer_id=customer_id, erased_at=store_ledger[customer_id]))
+        report.ledger_restored.append(customer_id)
+        if is_hold_owner(customer_id):
+            continue  # an expired legal hold: its key is all there was to destroy
+        for found in tables:
+            if found.blind_indexes:
+                uow.session.execute(
+                    update(found.table)
+                    .where(found.owner == customer_id)
+                    .values({c.name: None for c in found.blind_indexes})
+                )
+        for hook in hooks:
+            hook(uow, customer_id, store_ledger[customer_id])
     return report

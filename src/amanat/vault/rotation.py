@@ -20,6 +20,9 @@ new data key and re-encrypts their fields under it:
    value names any more are deleted; then the job row goes.
 
 A re-run after a crash resumes at whichever step it reached.
+
+These are the mechanics; amanat.governance.service runs them for the CLI and records the
+vault.* audit events.
 """
 
 from __future__ import annotations
@@ -31,16 +34,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam, select, update
 
-from amanat.audit import service as audit
-from amanat.audit.events import Event
-from amanat.core.actor import Actor
+from amanat.vault import keystore_jobs
 from amanat.vault.api import VaultError
-from amanat.vault.cipher import dek_aad, root_aad
+from amanat.vault.datakeys import dek_aad, root_aad
 from amanat.vault.discovery import EncryptedTable, encrypted_tables
 from amanat.vault.holds import HOLD_PREFIX
 
 if TYPE_CHECKING:
-    from amanat.runtime import Runtime
+    from amanat.core.clock import Clock
+    from amanat.db.uow import UnitOfWork
+    from amanat.policy.model import Policy
+    from amanat.vault.cipher import Vault
 
 Progress = Callable[[str, int, int], None]
 """Called with (phase description, done so far, total) after every batch."""
@@ -65,53 +69,48 @@ PAUSE = 0.001
 
 
 def rotate_master(
-    runtime: Runtime, *, batch_size: int = 2000, progress: Progress = _quiet, pause: float = PAUSE
+    vault: Vault, *, batch_size: int = 2000, progress: Progress = _quiet, pause: float = PAUSE
 ) -> MasterRotationReport:
     """Add a master version (unless resuming one) and rewrap every key under it.
 
-    Callers: `amanat keys rotate --master` (operators). Safe while servers run: they keep
-    unwrapping older versions and wrap new keys under the newest one. Records
-    vault.master_rotated. Raises ConfigError when the provider cannot add a version (the
+    Callers: governance (`amanat keys rotate --master`), which records
+    vault.master_rotated. Safe while servers run: they keep unwrapping older versions
+    and wrap new keys under the newest one. Raises ConfigError when the provider cannot add a version (the
     operator adds it, e.g. to AMANAT_MASTER_KEY) or the key store is not set up.
     """
-    vault = runtime.vault
     store, master = vault.keystore, vault.master
     store.check_schema()
     current = master.current_version()
-    resumed = store.count_below(current) > 0 or bool(store.root_keys_below(current))
+    resumed = keystore_jobs.count_below(store, current) > 0 or bool(
+        keystore_jobs.root_keys_below(store, current)
+    )
     target = current if resumed else master.add_version()
 
-    for name, old, wrapped in store.root_keys_below(target):
+    for name, old, wrapped in keystore_jobs.root_keys_below(store, target):
         plain = master.unwrap(old, wrapped, root_aad(name))
         version, rewrapped = master.wrap(plain, root_aad(name))
-        store.rewrap_root(name, old, version, rewrapped)
+        keystore_jobs.rewrap_root(store, name, old, version, rewrapped)
 
-    total = store.count_below(target)
+    total = keystore_jobs.count_below(store, target)
     done = 0
     progress("Rewrapping data keys", done, total)
     while True:  # a second pass picks up keys a concurrent writer wrapped under the old one
         after, moved_in_pass = 0, 0
-        while rows := store.keys_below(target, after, batch_size):
+        while rows := keystore_jobs.keys_below(store, target, after, batch_size):
             changes = []
             for key_id, owner, old, wrapped in rows:
                 aad = dek_aad(owner, key_id)
                 version, rewrapped = master.wrap(master.unwrap(old, wrapped, aad), aad)
                 changes.append((key_id, old, version, rewrapped))
-            moved = store.rewrap(changes)
+            moved = keystore_jobs.rewrap(store, changes)
             moved_in_pass += moved
             done += moved
             after = rows[-1][0]
             progress("Rewrapping data keys", done, max(total, done))
             time.sleep(pause)
-        if moved_in_pass == 0 or store.count_below(target) == 0:
+        if moved_in_pass == 0 or keystore_jobs.count_below(store, target) == 0:
             break
 
-    with runtime.uow() as uow:
-        audit.record(
-            uow, runtime.clock, Event.VAULT_MASTER_ROTATED, Actor.system("keys-rotate"),
-            details={"master_version": target, "rewrapped": done, "resumed": resumed},
-        )  # fmt: skip
-        uow.commit()
     return MasterRotationReport(version=target, resumed=resumed, rewrapped=done)
 
 
@@ -124,10 +123,15 @@ class CustomerKeysReport:
     keys_kept: int = 0
     unreadable: int = 0
     by_table: dict[str, int] = field(default_factory=dict)
+    waiting: bool = False
+    """True when retired keys were kept for the caches to expire and the job stays open."""
 
 
 def rotate_customer_keys(
-    runtime: Runtime,
+    vault: Vault,
+    new_uow: Callable[[], UnitOfWork],
+    clock: Clock,
+    policy: Policy,
     *,
     batch_size: int = 500,
     progress: Progress = _quiet,
@@ -137,22 +141,23 @@ def rotate_customer_keys(
 ) -> CustomerKeysReport:
     """Give every key owner a new data key and re-encrypt their fields under it.
 
-    Callers: `amanat keys rotate --customer-keys` (operators). Safe while servers run
-    (see the module docstring for why). With ``wait`` False, retired keys younger than
-    the cache age are kept and the job stays open: the next run removes them. Records
-    vault.customer_keys_rotated when the job completes.
+    Callers: governance (`amanat keys rotate --customer-keys`), which records
+    vault.customer_keys_rotated unless the report is ``waiting`` and then calls
+    ``finish_customer_keys``. Safe while servers run (see the module docstring for why).
+    Each batch is its own unit of work from ``new_uow``, committed here (a batch job).
+    With ``wait`` False, retired keys younger than the cache age are kept and the job
+    stays open (``waiting``): the next run removes them.
     """
-    vault = runtime.vault
     store = vault.keystore
     store.check_schema()
-    found = list(tables) if tables is not None else encrypted_tables(runtime.policy)
-    resumed = store.job(CUSTOMER_KEYS_JOB) is not None
-    started = store.start_job(CUSTOMER_KEYS_JOB, runtime.clock.now())
+    found = list(tables) if tables is not None else encrypted_tables(policy)
+    resumed = keystore_jobs.job(store, CUSTOMER_KEYS_JOB) is not None
+    started = keystore_jobs.start_job(store, CUSTOMER_KEYS_JOB, clock.now())
     report = CustomerKeysReport(resumed=resumed)
 
     # 1. new keys
     after = ""
-    while owners := store.owners_needing_new_keys(started, after, batch_size):
+    while owners := keystore_jobs.owners_needing_new_keys(store, started, after, batch_size):
         for owner in owners:
             generation = 1 + max(k.generation for k in store.keys_of(owner))
             if vault.new_data_key(owner, generation=generation) is not None:
@@ -161,44 +166,39 @@ def rotate_customer_keys(
         progress("New data keys", report.new_keys, report.new_keys)
 
     # 2. re-encrypt
-    _sweep(runtime, found, batch_size, progress, report, pause)
+    _sweep(vault, new_uow, found, batch_size, progress, report, pause)
 
     # 3. retire for good once no cache anywhere can still encrypt under the old keys
-    retired = store.retired_keys()
+    retired = keystore_jobs.retired_keys(store)
     if retired:
         youngest = max(at for _, at in retired)
-        remaining = youngest.timestamp() + vault.cache_seconds - runtime.clock.now().timestamp()
+        remaining = youngest.timestamp() + vault.cache_seconds - clock.now().timestamp()
         if remaining > 0:
             if not wait:
                 report.keys_kept = len(retired)
+                report.waiting = True
                 return report
             progress(f"Waiting {remaining:.0f} s for key caches to expire", 0, 1)
             time.sleep(remaining)
-        referenced = _sweep(runtime, found, batch_size, progress, report, pause)
+        referenced = _sweep(vault, new_uow, found, batch_size, progress, report, pause)
         unused = [key_id for key_id, _ in retired if key_id not in referenced]
         report.keys_deleted = store.delete_keys(unused)
         report.keys_kept = len(retired) - report.keys_deleted
         for key_id in unused:
             vault.evict_key(key_id)
 
-    with runtime.uow() as uow:
-        audit.record(
-            uow, runtime.clock, Event.VAULT_CUSTOMER_KEYS_ROTATED, Actor.system("keys-rotate"),
-            details={
-                "new_keys": report.new_keys,
-                "reencrypted": report.reencrypted,
-                "keys_deleted": report.keys_deleted,
-                "resumed": resumed,
-            },
-        )  # fmt: skip
-        uow.commit()
-    if report.keys_kept == 0:
-        store.finish_job(CUSTOMER_KEYS_JOB)
     return report
 
 
+def finish_customer_keys(vault: Vault, report: CustomerKeysReport) -> None:
+    """Close the rotation job once no retired key is kept (after its audit event)."""
+    if report.keys_kept == 0:
+        keystore_jobs.finish_job(vault.keystore, CUSTOMER_KEYS_JOB)
+
+
 def _sweep(
-    runtime: Runtime,
+    vault: Vault,
+    new_uow: Callable[[], UnitOfWork],
     found: Sequence[EncryptedTable],
     batch_size: int,
     progress: Progress,
@@ -206,7 +206,6 @@ def _sweep(
     pause: float,
 ) -> set[int]:
     """Re-encrypt every value not under its owner's active key; return the key ids seen."""
-    vault = runtime.vault
     referenced: set[int] = set()
     for item in found:
         table, pk, owner = item.table, item.primary_key, item.owner
@@ -216,7 +215,7 @@ def _sweep(
             query = select(pk, owner, *item.encrypted).order_by(pk).limit(batch_size)
             if last is not None:
                 query = query.where(pk > last)
-            with runtime.uow() as uow:
+            with new_uow() as uow:
                 rows = uow.session.execute(query).all()
                 if not rows:
                     break
@@ -225,8 +224,14 @@ def _sweep(
                     c.name: HOLD_PREFIX if vault.is_held(table.name, c.name) else ""
                     for c in item.encrypted
                 }
-                active = vault.keystore.active_key_ids(
-                    owner_prefix[c.name] + str(r[1]) for r in rows if r[1] for c in item.encrypted
+                active = keystore_jobs.active_key_ids(
+                    vault.keystore,
+                    (
+                        owner_prefix[c.name] + str(r[1])
+                        for r in rows
+                        if r[1]
+                        for c in item.encrypted
+                    ),
                 )
                 changes: dict[str, list[dict[str, object]]] = {}
                 for row in rows:

@@ -22,16 +22,14 @@ def verify() -> None:
     """
     from rich.progress import Progress
 
-    from amanat.audit.verify import verify_chain
-    from amanat.vault.signing import AuditSigner
+    from amanat.governance.service import verify as verify_log
 
-    with open_runtime() as runtime:
-        signer = AuditSigner(runtime.vault)
-        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
-            task = progress.add_task("verifying", total=None)
-            report = verify_chain(
-                runtime.engine, signer.verify, lambda n: progress.advance(task, n)
-            )
+    with (
+        open_runtime() as runtime,
+        Progress(transient=True, disable=not sys.stderr.isatty()) as progress,
+    ):
+        task = progress.add_task("verifying", total=None)
+        report = verify_log(runtime, lambda n: progress.advance(task, n))
     if report.intact:
         typer.echo(
             f"audit log intact: {report.events} events and {report.checkpoints} signed "
@@ -58,13 +56,11 @@ def export(
     since: Annotated[str, typer.Option("--since", help="First day to export (YYYY-MM-DD, UTC).")],
 ) -> None:
     """Write events from DATE on as JSON lines (with their chain hashes) to stdout."""
-    from amanat.audit.export import export_lines
-    from amanat.vault.signing import AuditSigner
+    from amanat.governance.service import export as export_log
 
     start = _parse_date(since)
     with open_runtime() as runtime:
-        signer = AuditSigner(runtime.vault)
-        for line in export_lines(runtime.engine, start, signer.public_key_hex):
+        for line in export_log(runtime, start):
             sys.stdout.write(line + "\n")
 
 
@@ -72,9 +68,8 @@ def export(
 @operator_errors
 def checkpoint() -> None:
     """Sign the current head of the chain now (also done every N events or T minutes)."""
-    from amanat.audit.service import checkpoint_now
-    from amanat.vault.signing import AuditSigner
+    from amanat.governance.service import checkpoint_now
 
     with unit_of_work() as (runtime, uow):
-        seq = checkpoint_now(uow, runtime.clock, AuditSigner(runtime.vault))
+        seq = checkpoint_now(uow, runtime)
     typer.echo("the audit log is empty" if seq is None else f"checkpoint signed at {seq}")

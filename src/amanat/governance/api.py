@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from amanat.access.log import access_log
 from amanat.access.schemas import AccessLogOut
+from amanat.governance import service
 from amanat.web.caller import CustomerActor
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(prefix="/api/v1", tags=["your data"])
 
@@ -17,7 +18,5 @@ router = APIRouter(prefix="/api/v1", tags=["your data"])
     response_model=AccessLogOut,
     summary="Every access to your data, newest first; your own reads listed apart",
 )
-def my_access_log(request: Request, actor: CustomerActor) -> AccessLogOut:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        return access_log(uow, runtime.policy, actor)
+def my_access_log(actor: CustomerActor, runtime: RuntimeDep, uow: Uow) -> AccessLogOut:
+    return service.my_access_log(uow, runtime, actor)

@@ -29,7 +29,7 @@ def _age(at: datetime | None) -> str:
 @operator_errors
 def status() -> None:
     """Show master key versions, their ages, and how many data keys each wraps."""
-    from amanat.vault.service import key_status
+    from amanat.governance.service import key_status
 
     with open_runtime() as runtime:
         report = key_status(runtime)
@@ -81,7 +81,7 @@ def rotate(
     batch_size: int = typer.Option(1000, min=1, max=100_000, help="Keys or rows per transaction."),
 ) -> None:
     """Rotate keys online, in batches; re-run after a crash to finish the job."""
-    from amanat.vault.rotation import rotate_customer_keys, rotate_master
+    from amanat.governance.service import rotate_customer_keys, rotate_master
 
     if master == customer_keys:
         fail("Choose exactly one of --master or --customer-keys.")
@@ -118,7 +118,7 @@ def rotate(
 @operator_errors
 def replay_erasures_command() -> None:
     """Re-apply every recorded erasure after restoring the database or the key store."""
-    from amanat.vault.erasure import replay_erasures
+    from amanat.governance.service import replay_erasures
 
     with open_runtime() as runtime:
         report = replay_erasures(runtime)
