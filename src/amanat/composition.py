@@ -29,6 +29,7 @@ from amanat.registration import (
     DoctorCheck,
     Domain,
     InitStep,
+    Job,
     Link,
     Listener,
     Seeder,
@@ -107,6 +108,10 @@ def startup() -> list[Callable[[], None]]:
 
 def listeners() -> list[Listener]:
     return [listener for d in DOMAINS for listener in d.listeners]
+
+
+def jobs() -> list[Job]:
+    return [job for d in DOMAINS for job in d.jobs]
 
 
 def doctor_checks() -> list[DoctorCheck]:
