@@ -3,8 +3,13 @@ starts on a free port, after commit, with retries, dead letters, DKIM and stable
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import signal
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -18,12 +23,12 @@ from amanat.comms import service as outbox
 from amanat.comms.delivery import deliver_due
 from amanat.comms.dkim import key_path
 from amanat.comms.models import OutboxMessage
-from amanat.comms.sink import MailSink
+from amanat.comms.sink import MailSink, Received, free_port
 from amanat.config import Settings
 from amanat.core.clock import FixedClock
 from amanat.runtime import Runtime
 from amanat.vault.dkim_keys import dkim_dns_record
-from tests.conftest import amanat_env, run_amanat
+from tests.conftest import AMANAT_BIN, amanat_env, run_amanat
 from tests.factories.accounts import create_customer, signup_data
 
 START = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)
@@ -221,3 +226,90 @@ def test_outbox_list_prints_ids_whole_in_a_narrow_pipe(
         assert mid in listed.stdout.split()
         shown = run_amanat("outbox", "show", mid, env=env)
         assert shown.returncode == 0, shown.stderr
+
+
+def _worker_env(settings: Settings, sink: MailSink, **extra: str) -> dict[str, str]:
+    env = amanat_env(
+        settings.data_dir,
+        AMANAT_SMTP_URL=sink.url,
+        AMANAT_SUPPORT_SMTP_LISTEN=f"127.0.0.1:{free_port()}",
+        AMANAT_SMTP_POLL_SECONDS="0.2",
+        **extra,
+    )
+    if settings.database_url:
+        env["AMANAT_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(AMANAT_BIN), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def _message_ids(sink: MailSink) -> list[str]:
+    return [str(r.message["Message-ID"]) for r in sink.messages()]
+
+
+def test_a_worker_killed_mid_batch_sends_nothing_twice_and_loses_nothing(
+    mailing: Runtime, sink: MailSink, settings: Settings
+) -> None:
+    customer = create_customer(mailing)
+    deliver_due(mailing)
+    ids = queue(mailing, customer, 6)
+    in_flight, release = threading.Event(), threading.Event()
+    answered = itertools.count(1)
+
+    def answer(received: Received) -> str | None:
+        if next(answered) == 3:  # the third message: hold it until the worker is dead
+            in_flight.set()
+            release.wait(120)
+            return "451 4.3.0 The client went away"
+        return None
+
+    sink.answer = answer
+    worker = _start_worker(_worker_env(settings, sink))
+    try:
+        assert in_flight.wait(120), worker.stderr.read() if worker.stderr else ""
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(60)
+    finally:
+        release.set()
+        if worker.poll() is None:
+            worker.kill()
+    sink.answer = None
+    assert len(sink.messages()) == 3  # the sign-up's mail and the two sent before the kill
+
+    # The dead worker's lease runs out; the next pass takes over its claim.
+    mailing.clock = FixedClock(datetime.now(UTC) + timedelta(hours=1))
+    deliver_due(mailing)
+
+    sent = _message_ids(sink)
+    expected = [f"<{mid}@example.pk>" for mid in ids]
+    assert sorted(m for m in sent if m in expected) == sorted(expected)
+    assert len(sent) == len(set(sent))
+    assert {row(mailing, mid).status for mid in ids} == {"sent"}
+
+
+def test_two_workers_deliver_every_message_exactly_once(
+    mailing: Runtime, sink: MailSink, settings: Settings
+) -> None:
+    customer = create_customer(mailing)
+    deliver_due(mailing)
+    ids = queue(mailing, customer, 30)
+    env = _worker_env(settings, sink, AMANAT_SMTP_BATCH_SIZE="3")
+    workers = [_start_worker(env) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 180  # a guard against a hang, not a speed assertion
+        while {row(mailing, mid).status for mid in ids} != {"sent"}:
+            assert time.monotonic() < deadline, "the workers did not deliver the outbox"
+            assert all(w.poll() is None for w in workers), "a worker stopped"
+            time.sleep(0.2)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            w.wait(60)
+    sent = _message_ids(sink)
+    assert len(sent) == len(set(sent)) == 31
+    assert {f"<{mid}@example.pk>" for mid in ids} <= set(sent)

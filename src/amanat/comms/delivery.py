@@ -177,7 +177,7 @@ def _deliver_one(
         uow.commit()
     log.info(
         "mail %s", status,
-        extra={"event": f"comms.{status}", "message": outbox_id, "attempts": row.attempts,
+        extra={"event": f"comms.{status}", "outbox_id": outbox_id, "attempts": row.attempts,
                "reason": reason},
     )  # fmt: skip
     return status, reason

@@ -61,7 +61,7 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
         starttls=mail.starttls,
         username=username,
         password=password,
-        timeout=mail.timeout_seconds,
+        timeout=settings.mail.timeout_seconds,
     )
 
 
