@@ -313,3 +313,52 @@ def test_two_workers_deliver_every_message_exactly_once(
     sent = _message_ids(sink)
     assert len(sent) == len(set(sent)) == 31
     assert {f"<{mid}@example.pk>" for mid in ids} <= set(sent)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://mail.example.pk", "it must start with smtp:// or smtps://"),
+        ("smtp://", "it names no host"),
+        ("smtp://mail.example.pk:notaport", "give smtp://host:port"),
+    ],
+)
+def test_an_smtp_url_that_does_not_parse_is_one_sentence_at_start_up(
+    tmp_path: Any, url: str, reason: str
+) -> None:
+    for command in (("doctor",), ("worker",), ("serve",)):
+        result = run_amanat(*command, env=amanat_env(tmp_path / "data", AMANAT_SMTP_URL=url))
+        assert result.returncode == 2
+        assert f"Setting AMANAT_SMTP_URL is invalid: {reason}" in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr
+
+
+def test_doctor_says_in_one_line_when_the_smtp_server_cannot_be_reached(
+    mailing: Runtime, settings: Settings
+) -> None:
+    env = amanat_env(settings.data_dir, AMANAT_SMTP_URL=f"smtp://127.0.0.1:{free_port()}")
+    if settings.database_url:
+        env["AMANAT_DATABASE_URL"] = settings.database_url
+    result = run_amanat("doctor", env=env)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if "outgoing mail" in line]
+    assert "FAIL" in line and "connection refused" in line and "AMANAT_SMTP_URL" in line
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_on_sqlite_delivers_mail_itself(
+    mailing: Runtime, sink: MailSink, settings: Settings
+) -> None:
+    if settings.database_url:
+        pytest.skip("on PostgreSQL `amanat worker` delivers (the test above)")
+    from tests.conftest import serving
+
+    with serving(mailing) as server, server.client() as http:
+        data = signup_data()
+        assert http.post(f"{server.url}/api/v1/signup", json=data).status_code == 202
+        deadline = time.monotonic() + 60  # a guard against a hang, not a speed assertion
+        while not sink.messages():
+            assert time.monotonic() < deadline, "the server did not deliver the mail"
+            time.sleep(0.1)
+    [received] = sink.messages()
+    assert received.recipients == (data["email"],)

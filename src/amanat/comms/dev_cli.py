@@ -9,7 +9,7 @@ import typer
 
 from amanat.cli_kit import operator_errors
 
-app = typer.Typer(help="Tools for trying Amanat on one machine.", no_args_is_help=True)
+app = typer.Typer(help="Development tools (the local mail sink).", no_args_is_help=True)
 
 
 @app.command("mail")
