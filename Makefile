@@ -17,9 +17,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## make demo: set up, initialise, load synthetic demo data, serve https://127.0.0.1:8443
+## make demo: set up, initialise, load synthetic demo data, serve https://127.0.0.1:8443;
+## a local mail sink (amanat dev mail, free loopback ports) receives and shows the mail sent.
+## AMANAT_SMTP_URL set in the environment wins over the sink.
 demo: $(STAMP)
-	$(BIN)/amanat demo
+	@smtp=$$($(BIN)/python -c 'from amanat.comms.sink import free_port; print(free_port())'); \
+	$(BIN)/amanat dev mail --port $$smtp --page-port 0 & sink=$$!; \
+	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
+	AMANAT_SMTP_URL=$${AMANAT_SMTP_URL:-smtp://127.0.0.1:$$smtp} $(BIN)/amanat demo
 
 ## make test: set up, then lint, type-check, run every test (SQLite and PostgreSQL) and fuzz the API
 test: $(STAMP) browser-deps postgres

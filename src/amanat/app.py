@@ -17,6 +17,7 @@ from amanat.web.logging import RequestLogMiddleware
 from amanat.web.origin import CookieOriginMiddleware
 from amanat.web.security import SecurityHeadersMiddleware
 from amanat.web.templating import STATIC, make_templates
+from amanat.worker import JobRunner
 
 
 @asynccontextmanager
@@ -24,7 +25,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Work done once per process before the first request (not at import, not in a request).
     for task in composition.startup():
         task()
-    yield
+    # On the embedded SQLite default the server runs the background jobs itself (outgoing
+    # mail), so one command is a working installation; on PostgreSQL `amanat worker` does.
+    runtime: Runtime = app.state.runtime
+    jobs = JobRunner(runtime, composition.jobs() if runtime.engine.dialect.name == "sqlite" else [])
+    jobs.start()
+    try:
+        yield
+    finally:
+        jobs.stop()
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -29,6 +29,7 @@ from amanat.registration import (
     DoctorCheck,
     Domain,
     InitStep,
+    Job,
     Link,
     Listener,
     Seeder,
@@ -85,7 +86,19 @@ def routers() -> list[APIRouter]:
 
 
 def sub_apps() -> list[tuple[str, typer.Typer]]:
-    return [entry for d in DOMAINS for entry in d.cli]
+    """Each domain's sub-commands; domains sharing a group name (`dev psp`, `dev mail`)
+    share one group holding both's commands."""
+    merged: dict[str, typer.Typer] = {}
+    for d in DOMAINS:
+        for name, sub in d.cli:
+            first = merged.get(name)
+            if first is None:
+                merged[name] = sub
+                continue
+            group = typer.Typer(help=f"{first.info.help} {sub.info.help}", no_args_is_help=True)
+            group.registered_commands = [*first.registered_commands, *sub.registered_commands]
+            merged[name] = group
+    return list(merged.items())
 
 
 def load_models() -> list[ModuleType]:
@@ -107,6 +120,10 @@ def startup() -> list[Callable[[], None]]:
 
 def listeners() -> list[Listener]:
     return [listener for d in DOMAINS for listener in d.listeners]
+
+
+def jobs() -> list[Job]:
+    return [job for d in DOMAINS for job in d.jobs]
 
 
 def doctor_checks() -> list[DoctorCheck]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from amanat.core.errors import ConfigError
@@ -160,6 +160,72 @@ class BillingSettings(_Section):
     )
 
 
+class MailSettings(_Section):
+    """Outgoing mail (issue 12): credentials, sender, retries and DKIM for AMANAT_SMTP_URL."""
+
+    username: str | None = Field(
+        None,
+        validation_alias="AMANAT_SMTP_USERNAME",
+        description="SMTP user name; overrides the one in AMANAT_SMTP_URL.",
+    )
+    password: SecretStr | None = Field(
+        None,
+        validation_alias="AMANAT_SMTP_PASSWORD",
+        description="SMTP password; overrides the one in AMANAT_SMTP_URL.",
+    )
+    sender: str = Field(
+        "no-reply@example.pk",
+        pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$",
+        validation_alias="AMANAT_SMTP_FROM",
+        description="The From address of every message; its domain names the Message-IDs.",
+    )
+    starttls: Literal["auto", "require", "off"] = Field(
+        "auto",
+        validation_alias="AMANAT_SMTP_STARTTLS",
+        description="smtp:// only: `auto` upgrades with STARTTLS when the server offers it, "
+        "`require` refuses a server that does not, `off` never upgrades.",
+    )
+    timeout_seconds: float = Field(
+        30.0, gt=0, le=600, validation_alias="AMANAT_SMTP_TIMEOUT_SECONDS",
+        description="Network timeout of one SMTP conversation step.",
+    )  # fmt: skip
+    max_attempts: int = Field(
+        8, ge=1, le=100, validation_alias="AMANAT_SMTP_MAX_ATTEMPTS",
+        description="Tries before a message is dead-lettered (status `dead`).",
+    )  # fmt: skip
+    retry_seconds: float = Field(
+        60.0, gt=0, le=86400, validation_alias="AMANAT_SMTP_RETRY_SECONDS",
+        description="Wait before the first retry; each further retry waits twice as long "
+        "(at most six hours).",
+    )  # fmt: skip
+    lease_seconds: float = Field(
+        300.0, gt=0, le=86400, validation_alias="AMANAT_SMTP_LEASE_SECONDS",
+        description="A message a worker claimed and did not report on within this time (the "
+        "worker died) is tried again, with the same Message-ID.",
+    )  # fmt: skip
+    batch_size: int = Field(
+        100, ge=1, le=10000, validation_alias="AMANAT_SMTP_BATCH_SIZE",
+        description="Messages a worker claims at a time.",
+    )  # fmt: skip
+    poll_seconds: float = Field(
+        2.0, gt=0, le=3600, validation_alias="AMANAT_SMTP_POLL_SECONDS",
+        description="How often an idle worker looks for mail to deliver.",
+    )  # fmt: skip
+    dkim_domain: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9.-]+$",
+        validation_alias="AMANAT_SMTP_DKIM_DOMAIN",
+        description="Sign outgoing mail with DKIM for this domain (d=); `amanat init` makes "
+        "the key in the key directory and prints the DNS record.",
+    )
+    dkim_selector: str = Field(
+        "amanat",
+        pattern=r"^[A-Za-z0-9-]+$",
+        validation_alias="AMANAT_SMTP_DKIM_SELECTOR",
+        description="The DKIM selector (s=): the record is <selector>._domainkey.<domain>.",
+    )
+
+
 class Settings(BaseSettings):
     """Amanat's configuration. Build it in the CLI callback or ``create_app``, never at import."""
 
@@ -177,7 +243,9 @@ class Settings(BaseSettings):
     policy: Path | None = Field(None, description="Policy file; default the shipped policy.")
     redis_url: str | None = Field(None, description="Redis for shared rate limits (optional).")
     smtp_url: str | None = Field(
-        None, description="smtp://host:port for outgoing mail; default: kept in the outbox."
+        None,
+        description="smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://... "
+        "for outgoing mail; default: mail is kept in the outbox, not delivered.",
     )
 
     host: str = Field("127.0.0.1", description="Address the HTTPS server binds to.")
@@ -232,6 +300,14 @@ class Settings(BaseSettings):
         default_factory=SupportSettings, description="The support desk."
     )
     billing: BillingSettings = Field(default_factory=BillingSettings, description="Billing.")
+    mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail.")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            smtp_url_problem(value)
+        return value
 
     @property
     def resolved_key_dir(self) -> Path:
@@ -281,7 +357,23 @@ class Settings(BaseSettings):
 
 # --- Start-up validation and the listing shown by `amanat doctor --settings` --------------
 
-SECTIONS: tuple[str, ...] = ("keys", "audit", "support", "billing")
+SECTIONS: tuple[str, ...] = ("keys", "audit", "support", "billing", "mail")
+
+
+def smtp_url_problem(url: str) -> None:
+    """Raise ValueError (one clause, for the settings error) unless ``url`` is an SMTP URL
+    Amanat can use: smtp:// or smtps://, a host, a port number if any."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValueError("give smtp://host:port or smtps://host:port") from None
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("it must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("it names no host; give smtp://host:port")
+    if port == 0:
+        raise ValueError("the port must be between 1 and 65535")
 
 
 class SettingsInvalid(Exception):
@@ -310,7 +402,8 @@ def _sentence(exc: ValidationError) -> str:
     name = _variable_for(first["loc"]) if exc.title != "Settings" else None
     if name is None:
         name = "AMANAT_" + "_".join(str(p) for p in first["loc"]).upper()
-    return f"Setting {name} is invalid: {first['msg']}."
+    reason = str(first["msg"]).removeprefix("Value error, ")  # our validators' own words
+    return f"Setting {name} is invalid: {reason}."
 
 
 def _variable_for(loc: tuple[Any, ...]) -> str | None:

@@ -50,6 +50,20 @@ class RunningListener(Protocol):
     def stop(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Job:
+    """Background work that `amanat worker` runs (and `amanat serve` on SQLite, in-process).
+
+    ``run`` does one batch and returns how many items it handled; the runner calls it again
+    at once while it finds work, else after ``idle_seconds``. ``wanted`` says whether this
+    installation needs the job at all (outgoing mail without AMANAT_SMTP_URL does not)."""
+
+    name: str
+    run: Callable[[Runtime], int]
+    idle_seconds: Callable[[Runtime], float]
+    wanted: Callable[[Runtime], bool]
+
+
 InitStep = Callable[[Runtime, InitReport], None]
 """Something `amanat init` makes (the key store, a signing key); idempotent."""
 Seeder = Callable[[Runtime], list[str]]
@@ -77,6 +91,7 @@ class Domain:
     erasure_hooks: tuple[ReplayHook, ...] = ()
     startup: tuple[Callable[[], None], ...] = ()  # once per server process, before requests
     listeners: tuple[Listener, ...] = ()  # background listeners for `amanat worker`
+    jobs: tuple[Job, ...] = ()  # background jobs for `amanat worker` (outbox delivery)
     doctor_checks: tuple[DoctorCheck, ...] = ()
     portal_links: tuple[Link, ...] = ()  # the customer portal's menu
     home_links: tuple[Link, ...] = ()  # the home page's links

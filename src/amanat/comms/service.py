@@ -61,6 +61,8 @@ class OutboxEntry:
     purpose: str
     status: str
     created_at: datetime
+    attempts: int = 0  # delivery tries so far (comms.delivery)
+    last_error: str | None = None  # SMTP code or network error of the last failed try
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def _entry(message: OutboxMessage) -> OutboxEntry:
     return OutboxEntry(
         id=message.id, customer_id=message.customer_id, kind=message.kind,
         purpose=message.purpose, status=message.status, created_at=message.created_at,
+        attempts=message.attempts, last_error=message.last_error,
     )  # fmt: skip
 
 
