@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from amanat.accounts import mfa, phone, reauth, sessions, tokens, totp
 from amanat.accounts import service as accounts
+from amanat.accounts.pages.own_account import change_password_step, revoke_session_step
 from amanat.accounts.pages.signup import form_values
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Forbidden, Invalid, TooManyRequests
@@ -23,7 +24,6 @@ from amanat.db.uow import UnitOfWork
 from amanat.runtime import Runtime
 from amanat.web.caller import check_recent_auth, current_session_id, page_customer
 from amanat.web.client import client_info
-from amanat.web.cookies import set_session_cookie
 from amanat.web.csrf import require_csrf
 from amanat.web.render import redirect, render
 from amanat.web.request import RuntimeDep
@@ -235,26 +235,9 @@ def change_password(
     current_password: FormText = "",
     new_password: FormText = "",
 ) -> HTMLResponse:
-    # A wrong current password is an outcome, not an exception: the request commits its count.
-    outcome = reauth.change_password(
-        uow, runtime, actor, current_password, new_password, current_session_id(request),
-        client_info(request),
-    )  # fmt: skip
-    if outcome.error is not None:
-        error = outcome.error
-        fields = error.fields if isinstance(error, Invalid) else {"current_password": error.message}
-        return _security_page(request, uow, runtime, actor, {"errors": fields}, error.status)
-    page = _security_page(
-        request,
-        uow,
-        runtime,
-        actor,
-        {"message": "Your password is changed. Every other session has ended and every API "
-         "token is revoked; this browser stays signed in."},
-    )  # fmt: skip
-    if outcome.token is not None:
-        set_session_cookie(page, runtime, "customer", outcome.token)
-    return page
+    return change_password_step(
+        request, uow, runtime, actor, _security_page, current_password, new_password
+    )
 
 
 @router.post("/account/security/mfa/start", response_class=HTMLResponse, dependencies=[Csrf])
@@ -326,12 +309,9 @@ def recovery_codes(
 def revoke_session(
     request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep, session_id: str
 ) -> Response:
-    try:
-        sessions.revoke(uow, runtime, actor, session_id)
-    except AmanatError as exc:
-        uow.rollback()  # a refused change keeps nothing; the page below only reads
-        return _security_page(request, uow, runtime, actor, {"message": exc.message}, exc.status)
-    return redirect("/account/security")
+    return revoke_session_step(
+        request, uow, runtime, actor, _security_page, session_id, "/account/security"
+    )
 
 
 @router.post("/account/security/sessions/revoke-others", dependencies=[Csrf])
