@@ -71,7 +71,7 @@ def signup(request: Request, body: SignupIn, uow: Uow, runtime: RuntimeDep) -> S
 @router.post(
     "/auth/verify-email", response_model=MessageOut, summary="Spend an e-mail verification link"
 )
-def verify_email(request: Request, body: TokenIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
+def verify_email(body: TokenIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
     accounts.verify_email(uow, runtime, body.token)
     return MessageOut(message="Your e-mail address is verified.")
 
@@ -139,9 +139,7 @@ def password_reset(request: Request, body: EmailIn, uow: Uow, runtime: RuntimeDe
     response_model=MessageOut,
     summary="Set a new password with a reset link",
 )
-def password_reset_complete(
-    request: Request, body: ResetIn, uow: Uow, runtime: RuntimeDep
-) -> MessageOut:
+def password_reset_complete(body: ResetIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
     accounts.reset_password(uow, runtime, body.token, body.password)
     return MessageOut(
         message="Your password is changed; every session has ended and every API token is "
@@ -154,7 +152,7 @@ def password_reset_complete(
     response_model=MessageOut,
     summary="Put back the old e-mail address (link mailed to it after a change)",
 )
-def undo_email_change(request: Request, body: TokenIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
+def undo_email_change(body: TokenIn, uow: Uow, runtime: RuntimeDep) -> MessageOut:
     accounts.undo_email_change(uow, runtime, body.token)
     return MessageOut(
         message="Your old address is your sign-in e-mail again; every session has ended and "
@@ -163,7 +161,7 @@ def undo_email_change(request: Request, body: TokenIn, uow: Uow, runtime: Runtim
 
 
 @router.get("/me", response_model=ProfileOut, summary="Your profile (CNIC and phone masked)")
-def me(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> ProfileOut:
+def me(actor: Customer, uow: Uow, runtime: RuntimeDep) -> ProfileOut:
     profile = customers.read_profile(uow, runtime, actor, actor.id)
     return profile
 
@@ -171,9 +169,7 @@ def me(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> Prof
 @router.patch(
     "/me", response_model=ProfileOut, summary="Change your name, phone, address, company or NTN"
 )
-def update_me(
-    request: Request, actor: Customer, body: ProfileUpdateIn, uow: Uow, runtime: RuntimeDep
-) -> ProfileOut:
+def update_me(actor: Customer, body: ProfileUpdateIn, uow: Uow, runtime: RuntimeDep) -> ProfileOut:
     # A new phone is sent a code, not checked against other accounts (no enumeration).
     profile = phone.update_profile(uow, runtime, actor, body)
     return profile
@@ -200,9 +196,7 @@ def reauthenticate(
 @router.post(
     "/me/phone/confirm", response_model=ProfileOut, summary="Confirm a new phone with its code"
 )
-def confirm_phone(
-    request: Request, actor: Customer, body: PhoneCodeIn, uow: Uow, runtime: RuntimeDep
-) -> ProfileOut:
+def confirm_phone(actor: Customer, body: PhoneCodeIn, uow: Uow, runtime: RuntimeDep) -> ProfileOut:
     outcome = phone.confirm_phone(uow, runtime, actor, body.phone, body.code)
     if outcome.error is not None:
         uow.commit()  # a wrong code is counted towards the phone's limit: kept, then refused
@@ -254,9 +248,7 @@ def list_sessions(
 
 
 @router.delete("/me/sessions/{session_id}", status_code=204, summary="End one of your sessions")
-def revoke_session(
-    request: Request, actor: Customer, session_id: str, uow: Uow, runtime: RuntimeDep
-) -> Response:
+def revoke_session(actor: Customer, session_id: str, uow: Uow, runtime: RuntimeDep) -> Response:
     sessions.revoke(uow, runtime, actor, session_id)
     return Response(status_code=204)
 
@@ -272,9 +264,7 @@ def revoke_others(
 
 
 @router.get("/me/tokens", response_model=list[ApiTokenOut], summary="Your API tokens")
-def list_tokens(
-    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
-) -> list[ApiTokenOut]:
+def list_tokens(actor: Customer, uow: Uow, runtime: RuntimeDep) -> list[ApiTokenOut]:
     views = tokens.list_api_tokens(uow, runtime, actor)
     return [ApiTokenOut.model_validate(v, from_attributes=True) for v in views]
 
@@ -286,7 +276,6 @@ def list_tokens(
     summary="Create an API token (shown once; needs a recent re-authentication)",
 )
 def create_token(
-    request: Request,
     actor: RecentCustomerActor,
     body: ApiTokenIn,
     uow: Uow,
@@ -301,9 +290,7 @@ def create_token(
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke an API token")
-def revoke_token(
-    request: Request, actor: Customer, token_id: str, uow: Uow, runtime: RuntimeDep
-) -> Response:
+def revoke_token(actor: Customer, token_id: str, uow: Uow, runtime: RuntimeDep) -> Response:
     tokens.revoke_api_token(uow, runtime, actor, token_id)
     return Response(status_code=204)
 
@@ -313,9 +300,7 @@ def revoke_token(
     response_model=MfaEnrolmentOut,
     summary="Start TOTP enrolment (needs a recent re-authentication)",
 )
-def start_totp(
-    request: Request, actor: RecentCustomerActor, uow: Uow, runtime: RuntimeDep
-) -> MfaEnrolmentOut:
+def start_totp(actor: RecentCustomerActor, uow: Uow, runtime: RuntimeDep) -> MfaEnrolmentOut:
     enrolment = mfa.start_enrolment(uow, runtime, actor.id, "customer", "your account")
     return MfaEnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=enrolment.svg)
 
@@ -324,7 +309,7 @@ def start_totp(
     "/me/mfa/totp/confirm", response_model=RecoveryCodesOut, summary="Confirm TOTP with a code"
 )
 def confirm_totp(
-    request: Request, actor: RecentCustomerActor, body: CodeIn, uow: Uow, runtime: RuntimeDep
+    actor: RecentCustomerActor, body: CodeIn, uow: Uow, runtime: RuntimeDep
 ) -> RecoveryCodesOut:
     codes = mfa.confirm_enrolment(uow, runtime, actor, body.code)
     return RecoveryCodesOut(recovery_codes=codes)
@@ -336,7 +321,7 @@ def confirm_totp(
     summary="Replace your recovery codes (needs a recent re-authentication)",
 )
 def new_recovery_codes(
-    request: Request, actor: RecentCustomerActor, uow: Uow, runtime: RuntimeDep
+    actor: RecentCustomerActor, uow: Uow, runtime: RuntimeDep
 ) -> RecoveryCodesOut:
     codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
     return RecoveryCodesOut(recovery_codes=codes)

@@ -4,6 +4,7 @@ with the errors next to their fields."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Annotated
 
@@ -12,18 +13,21 @@ from fastapi.responses import HTMLResponse, Response
 
 from amanat.accounts import mfa, phone, reauth, sessions, tokens, totp
 from amanat.accounts import service as accounts
+from amanat.accounts.pages.own_account import change_password_step, revoke_session_step
 from amanat.accounts.pages.signup import form_values
 from amanat.core.actor import Actor
 from amanat.core.errors import AmanatError, Forbidden, Invalid, TooManyRequests
 from amanat.customers import service as customers
 from amanat.customers.schemas import AddressIn, ProfileUpdateIn
 from amanat.customers.service import PROVINCES
+from amanat.db.uow import UnitOfWork
+from amanat.runtime import Runtime
 from amanat.web.caller import check_recent_auth, current_session_id, page_customer
 from amanat.web.client import client_info
-from amanat.web.cookies import set_session_cookie
 from amanat.web.csrf import require_csrf
 from amanat.web.render import redirect, render
-from amanat.web.request import runtime_of
+from amanat.web.request import RuntimeDep
+from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
 Customer = Annotated[Actor, Depends(page_customer)]
@@ -32,13 +36,10 @@ FormText = Annotated[str, Form(max_length=1024)]
 
 
 @router.get("/account", response_class=HTMLResponse)
-def overview(request: Request, actor: Customer) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        profile = customers.read_profile(uow, runtime, actor, actor.id)
-        enrolled = mfa.is_enrolled(uow, actor.id)
-        reminders = accounts.current_reminders(uow, runtime, actor)
-        uow.commit()
+def overview(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
+    profile = customers.read_profile(uow, runtime, actor, actor.id)
+    enrolled = mfa.is_enrolled(uow, actor.id)
+    reminders = accounts.current_reminders(uow, runtime, actor)
     return render(
         request,
         "portal/overview.html",
@@ -47,21 +48,20 @@ def overview(request: Request, actor: Customer) -> HTMLResponse:
 
 
 @router.post("/account/verify/resend", dependencies=[Csrf])
-def resend(request: Request, actor: Customer) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        accounts.resend_verification(uow, runtime, actor, client_info(request))
-        uow.commit()
+def resend(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> Response:
+    accounts.resend_verification(uow, runtime, actor, client_info(request))
     return redirect("/account")
 
 
 def _profile_page(
-    request: Request, actor: Actor, extra: dict[str, object], status: int = 200
+    request: Request,
+    uow: UnitOfWork,
+    runtime: Runtime,
+    actor: Actor,
+    extra: Mapping[str, object],
+    status: int = 200,
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        profile = customers.read_profile(uow, runtime, actor, actor.id)
-        uow.commit()
+    profile = customers.read_profile(uow, runtime, actor, actor.id)
     return render(
         request,
         "portal/profile.html",
@@ -71,15 +71,16 @@ def _profile_page(
 
 
 @router.get("/account/profile", response_class=HTMLResponse)
-def profile(request: Request, actor: Customer) -> HTMLResponse:
-    return _profile_page(request, actor, {})
+def profile(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
+    return _profile_page(request, uow, runtime, actor, {})
 
 
 @router.post("/account/profile", response_class=HTMLResponse, dependencies=[Csrf])
-async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
+async def update_profile(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> HTMLResponse:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     address = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("address.")}
-    runtime = runtime_of(request)
     try:
         update = ProfileUpdateIn(
             name=form.get("name"),
@@ -88,17 +89,15 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
             company=form.get("company"),
             ntn=form.get("ntn"),
         )
-        with runtime.uow() as uow:
-            saved = phone.update_profile(uow, runtime, actor, update)
-            uow.commit()
+        saved = phone.update_profile(uow, runtime, actor, update)
     except Invalid as exc:
-        return _profile_page(
-            request, actor, {"errors": exc.fields, "values": form_values(form)}, 422
-        )
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        errors = {"errors": exc.fields, "values": form_values(form)}
+        return _profile_page(request, uow, runtime, actor, errors, 422)
     except ValueError:
-        return _profile_page(
-            request, actor, {"errors": {"name": "Some fields are too long; shorten them."}}, 422
-        )
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        errors = {"errors": {"name": "Some fields are too long; shorten them."}}
+        return _profile_page(request, uow, runtime, actor, errors, 422)
     message = "Your details are saved."
     extra: dict[str, object] = {}
     if saved.phone_verification == "sent":
@@ -107,28 +106,30 @@ async def update_profile(request: Request, actor: Customer) -> HTMLResponse:
             " the code below."
         )
         extra["values"] = {"pending_phone": form.get("phone", "")}
-    return _profile_page(request, actor, {"message": message, **extra})
+    return _profile_page(request, uow, runtime, actor, {"message": message, **extra})
 
 
 @router.post("/account/phone/confirm", response_class=HTMLResponse, dependencies=[Csrf])
 def confirm_phone(
     request: Request,
     actor: Customer,
+    uow: Uow,
+    runtime: RuntimeDep,
     pending_phone: Annotated[str, Form(max_length=40)] = "",
     code: Annotated[str, Form(max_length=16)] = "",
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = phone.confirm_phone(uow, runtime, actor, pending_phone, code)
-        uow.commit()  # a wrong code is counted even though the page shows an error
+    # A wrong code is an outcome, not an exception: the request commits its count.
+    outcome = phone.confirm_phone(uow, runtime, actor, pending_phone, code)
     error = outcome.error
     if error is not None:
         # The form's number field is ``pending_phone`` (``phone`` is the profile form's).
         fields = error.fields if isinstance(error, Invalid) else {"phone": error.message}
         errors = {("pending_phone" if k == "phone" else k): v for k, v in fields.items()}
         values = {"pending_phone": pending_phone}
-        return _profile_page(request, actor, {"errors": errors, "values": values}, error.status)
-    return _profile_page(request, actor, {"message": "Your new phone number is confirmed."})
+        context = {"errors": errors, "values": values}
+        return _profile_page(request, uow, runtime, actor, context, error.status)
+    confirmed = {"message": "Your new phone number is confirmed."}
+    return _profile_page(request, uow, runtime, actor, confirmed)
 
 
 def _reauth_refusal(request: Request) -> str | None:
@@ -141,230 +142,218 @@ def _reauth_refusal(request: Request) -> str | None:
 
 
 @router.post("/account/email", response_class=HTMLResponse, dependencies=[Csrf])
-def change_email(request: Request, actor: Customer, email: FormText = "") -> HTMLResponse:
-    runtime = runtime_of(request)
+def change_email(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep, email: FormText = ""
+) -> HTMLResponse:
     refusal = _reauth_refusal(request)
     if refusal is not None:
-        return _profile_page(request, actor, {"errors": {"email": refusal}}, 403)
+        return _profile_page(request, uow, runtime, actor, {"errors": {"email": refusal}}, 403)
     try:
-        with runtime.uow() as uow:
-            accounts.request_email_change(uow, runtime, actor, email, client_info(request))
-            uow.commit()
+        accounts.request_email_change(uow, runtime, actor, email, client_info(request))
     except Invalid as exc:
-        return _profile_page(request, actor, {"errors": exc.fields}, 422)
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        return _profile_page(request, uow, runtime, actor, {"errors": exc.fields}, 422)
     except TooManyRequests as exc:
-        return _profile_page(request, actor, {"errors": {"email": exc.message}}, exc.status)
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        errors = {"errors": {"email": exc.message}}
+        return _profile_page(request, uow, runtime, actor, errors, exc.status)
     return _profile_page(
         request,
+        uow,
+        runtime,
         actor,
         {"message": "We sent a link to the new address; it becomes your address when you open it."},
     )
 
 
 def _security_page(
-    request: Request, actor: Actor, extra: dict[str, object], status: int = 200
+    request: Request,
+    uow: UnitOfWork,
+    runtime: Runtime,
+    actor: Actor,
+    extra: Mapping[str, object],
+    status: int = 200,
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        enrolled = mfa.is_enrolled(uow, actor.id)
-        enrolment = (
-            None if enrolled else mfa.pending_enrolment(uow, runtime, actor.id, "your account")
-        )
-        context: dict[str, object] = {
-            "mfa_enabled": enrolled,
-            "enrolment": enrolment,
-            "enrolment_qr": totp.qr_data_uri(enrolment.uri) if enrolment else "",
-            "recovery_left": mfa.recovery_codes_left(uow, actor.id),
-            "sessions": sessions.list_sessions(uow, runtime, actor, current_session_id(request)),
-            "api_tokens": tokens.list_api_tokens(uow, runtime, actor),
-            "reauth_minutes": runtime.settings.reauth_minutes,
-            "reauth_fresh": _reauth_refusal(request) is None,
-        }
-        uow.commit()
+    enrolled = mfa.is_enrolled(uow, actor.id)
+    enrolment = None if enrolled else mfa.pending_enrolment(uow, runtime, actor.id, "your account")
+    context: dict[str, object] = {
+        "mfa_enabled": enrolled,
+        "enrolment": enrolment,
+        "enrolment_qr": totp.qr_data_uri(enrolment.uri) if enrolment else "",
+        "recovery_left": mfa.recovery_codes_left(uow, actor.id),
+        "sessions": sessions.list_sessions(uow, runtime, actor, current_session_id(request)),
+        "api_tokens": tokens.list_api_tokens(uow, runtime, actor),
+        "reauth_minutes": runtime.settings.reauth_minutes,
+        "reauth_fresh": _reauth_refusal(request) is None,
+    }
     return render(request, "portal/security.html", {**context, **extra}, status)
 
 
 @router.get("/account/security", response_class=HTMLResponse)
-def security(request: Request, actor: Customer) -> HTMLResponse:
-    return _security_page(request, actor, {})
+def security(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
+    return _security_page(request, uow, runtime, actor, {})
 
 
 @router.post("/account/security/reauth", response_class=HTMLResponse, dependencies=[Csrf])
 def reauthenticate(
     request: Request,
     actor: Customer,
+    uow: Uow,
+    runtime: RuntimeDep,
     password: FormText = "",
     code: Annotated[str, Form(max_length=32)] = "",
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        error = reauth.reauthenticate(
-            uow, runtime, actor, current_session_id(request), password, code, client_info(request)
-        )
-        uow.commit()
+    # A wrong password or code is an outcome, not an exception: the request commits its count.
+    error = reauth.reauthenticate(
+        uow, runtime, actor, current_session_id(request), password, code, client_info(request)
+    )
     if error is not None:
         fields = error.fields if isinstance(error, Invalid) else {"password": error.message}
-        return _security_page(request, actor, {"errors": fields}, error.status)
-    request.state.auth = _fresh(request)
+        return _security_page(request, uow, runtime, actor, {"errors": fields}, error.status)
+    request.state.auth = _fresh(request, runtime)
     return _security_page(
         request,
+        uow,
+        runtime,
         actor,
         {"message": f"Thank you. For {runtime.settings.reauth_minutes} minutes you can change "
          "your e-mail, second factor, recovery codes and API tokens."},
     )  # fmt: skip
 
 
-def _fresh(request: Request) -> object:
+def _fresh(request: Request, runtime: Runtime) -> object:
     """The request's caller, now counted as just authenticated (for the page it renders)."""
-    return replace(request.state.auth, authenticated_at=runtime_of(request).clock.now())
+    return replace(request.state.auth, authenticated_at=runtime.clock.now())
 
 
 @router.post("/account/security/password", response_class=HTMLResponse, dependencies=[Csrf])
 def change_password(
-    request: Request, actor: Customer, current_password: FormText = "", new_password: FormText = ""
+    request: Request,
+    actor: Customer,
+    uow: Uow,
+    runtime: RuntimeDep,
+    current_password: FormText = "",
+    new_password: FormText = "",
 ) -> HTMLResponse:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        outcome = reauth.change_password(
-            uow, runtime, actor, current_password, new_password, current_session_id(request),
-            client_info(request),
-        )  # fmt: skip
-        uow.commit()
-    if outcome.error is not None:
-        error = outcome.error
-        fields = error.fields if isinstance(error, Invalid) else {"current_password": error.message}
-        return _security_page(request, actor, {"errors": fields}, error.status)
-    page = _security_page(
-        request,
-        actor,
-        {"message": "Your password is changed. Every other session has ended and every API "
-         "token is revoked; this browser stays signed in."},
-    )  # fmt: skip
-    if outcome.token is not None:
-        set_session_cookie(page, runtime, "customer", outcome.token)
-    return page
+    return change_password_step(
+        request, uow, runtime, actor, _security_page, current_password, new_password
+    )
 
 
 @router.post("/account/security/mfa/start", response_class=HTMLResponse, dependencies=[Csrf])
-def mfa_start(request: Request, actor: Customer) -> Response:
+def mfa_start(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> Response:
     refusal = _reauth_refusal(request)
     if refusal is not None:
-        return _security_page(request, actor, {"message": refusal}, 403)
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        if not mfa.is_enrolled(uow, actor.id):
-            mfa.start_enrolment(uow, runtime, actor.id, "customer", "your account")
-        uow.commit()
+        return _security_page(request, uow, runtime, actor, {"message": refusal}, 403)
+    if not mfa.is_enrolled(uow, actor.id):
+        mfa.start_enrolment(uow, runtime, actor.id, "customer", "your account")
     return redirect("/account/security")
 
 
 @router.post("/account/security/mfa/confirm", response_class=HTMLResponse, dependencies=[Csrf])
 def mfa_confirm(
-    request: Request, actor: Customer, code: Annotated[str, Form(max_length=32)] = ""
+    request: Request,
+    actor: Customer,
+    uow: Uow,
+    runtime: RuntimeDep,
+    code: Annotated[str, Form(max_length=32)] = "",
 ) -> HTMLResponse:
     refusal = _reauth_refusal(request)
     if refusal is not None:
-        return _security_page(request, actor, {"message": refusal}, 403)
-    runtime = runtime_of(request)
+        return _security_page(request, uow, runtime, actor, {"message": refusal}, 403)
     try:
-        with runtime.uow() as uow:
-            codes = mfa.confirm_enrolment(uow, runtime, actor, code)
-            uow.commit()
+        codes = mfa.confirm_enrolment(uow, runtime, actor, code)
     except Invalid as exc:
-        return _security_page(request, actor, {"errors": exc.fields or {"code": exc.message}}, 422)
-    return _security_page(
-        request, actor, {"recovery_codes": codes, "message": "Your second factor is on."}
-    )
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        errors = {"errors": exc.fields or {"code": exc.message}}
+        return _security_page(request, uow, runtime, actor, errors, 422)
+    done = {"recovery_codes": codes, "message": "Your second factor is on."}
+    return _security_page(request, uow, runtime, actor, done)
 
 
 @router.post("/account/security/mfa/disable", response_class=HTMLResponse, dependencies=[Csrf])
-def mfa_disable(request: Request, actor: Customer, password: FormText = "") -> HTMLResponse:
+def mfa_disable(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep, password: FormText = ""
+) -> HTMLResponse:
     refusal = _reauth_refusal(request)
     if refusal is not None:
-        return _security_page(request, actor, {"message": refusal}, 403)
-    runtime = runtime_of(request)
+        return _security_page(request, uow, runtime, actor, {"message": refusal}, 403)
     try:
-        with runtime.uow() as uow:
-            error = reauth.remove_second_factor(uow, runtime, actor, password, client_info(request))
-            uow.commit()
+        # A wrong password is returned, not raised: the request commits its count.
+        error = reauth.remove_second_factor(uow, runtime, actor, password, client_info(request))
     except AmanatError as exc:
-        return _security_page(request, actor, {"message": exc.message}, exc.status)
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        return _security_page(request, uow, runtime, actor, {"message": exc.message}, exc.status)
     if error is not None:
         fields = error.fields if isinstance(error, Invalid) else {"password": error.message}
-        return _security_page(request, actor, {"errors": fields}, error.status)
-    return _security_page(request, actor, {"message": "Your second factor is off."})
+        return _security_page(request, uow, runtime, actor, {"errors": fields}, error.status)
+    return _security_page(request, uow, runtime, actor, {"message": "Your second factor is off."})
 
 
 @router.post("/account/security/recovery-codes", response_class=HTMLResponse, dependencies=[Csrf])
-def recovery_codes(request: Request, actor: Customer) -> HTMLResponse:
+def recovery_codes(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> HTMLResponse:
     refusal = _reauth_refusal(request)
     if refusal is not None:
-        return _security_page(request, actor, {"message": refusal}, 403)
-    runtime = runtime_of(request)
+        return _security_page(request, uow, runtime, actor, {"message": refusal}, 403)
     try:
-        with runtime.uow() as uow:
-            codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
-            uow.commit()
+        codes = mfa.regenerate_recovery_codes(uow, runtime, actor)
     except AmanatError as exc:
-        return _security_page(request, actor, {"message": exc.message}, exc.status)
-    return _security_page(request, actor, {"recovery_codes": codes})
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        return _security_page(request, uow, runtime, actor, {"message": exc.message}, exc.status)
+    return _security_page(request, uow, runtime, actor, {"recovery_codes": codes})
 
 
 @router.post("/account/security/sessions/{session_id}/revoke", dependencies=[Csrf])
-def revoke_session(request: Request, actor: Customer, session_id: str) -> Response:
-    runtime = runtime_of(request)
-    try:
-        with runtime.uow() as uow:
-            sessions.revoke(uow, runtime, actor, session_id)
-            uow.commit()
-    except AmanatError as exc:
-        return _security_page(request, actor, {"message": exc.message}, exc.status)
-    return redirect("/account/security")
+def revoke_session(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep, session_id: str
+) -> Response:
+    return revoke_session_step(
+        request, uow, runtime, actor, _security_page, session_id, "/account/security"
+    )
 
 
 @router.post("/account/security/sessions/revoke-others", dependencies=[Csrf])
-def revoke_others(request: Request, actor: Customer) -> Response:
-    runtime = runtime_of(request)
-    with runtime.uow() as uow:
-        sessions.revoke_others(uow, runtime, actor, current_session_id(request))
-        uow.commit()
+def revoke_others(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) -> Response:
+    sessions.revoke_others(uow, runtime, actor, current_session_id(request))
     return redirect("/account/security")
 
 
 @router.post("/account/security/tokens", response_class=HTMLResponse, dependencies=[Csrf])
-async def create_token(request: Request, actor: Customer) -> HTMLResponse:
+async def create_token(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+) -> HTMLResponse:
     refusal = _reauth_refusal(request)
     if refusal is not None:
-        return _security_page(request, actor, {"message": refusal}, 403)
+        return _security_page(request, uow, runtime, actor, {"message": refusal}, 403)
     form = await request.form()
-    runtime = runtime_of(request)
     label = form.get("label")
     days_text = form.get("days")
     scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
     try:
         days = int(days_text) if isinstance(days_text, str) and days_text.strip().isdigit() else 0
-        with runtime.uow() as uow:
-            created = tokens.create_api_token(
-                uow,
-                runtime,
-                actor,
-                label=label if isinstance(label, str) else "",
-                scopes=scopes,
-                days=days,
-            )
-            uow.commit()
+        created = tokens.create_api_token(
+            uow,
+            runtime,
+            actor,
+            label=label if isinstance(label, str) else "",
+            scopes=scopes,
+            days=days,
+        )
     except Invalid as exc:
-        return _security_page(request, actor, {"errors": exc.fields}, 422)
-    return _security_page(request, actor, {"new_token": created.token})
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        return _security_page(request, uow, runtime, actor, {"errors": exc.fields}, 422)
+    return _security_page(request, uow, runtime, actor, {"new_token": created.token})
 
 
 @router.post("/account/security/tokens/{token_id}/revoke", dependencies=[Csrf])
-def revoke_token(request: Request, actor: Customer, token_id: str) -> Response:
-    runtime = runtime_of(request)
+def revoke_token(
+    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep, token_id: str
+) -> Response:
     try:
-        with runtime.uow() as uow:
-            tokens.revoke_api_token(uow, runtime, actor, token_id)
-            uow.commit()
+        tokens.revoke_api_token(uow, runtime, actor, token_id)
     except AmanatError as exc:
-        return _security_page(request, actor, {"message": exc.message}, exc.status)
+        uow.rollback()  # a refused change keeps nothing; the page below only reads
+        return _security_page(request, uow, runtime, actor, {"message": exc.message}, exc.status)
     return redirect("/account/security")
