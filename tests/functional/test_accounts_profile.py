@@ -11,8 +11,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from amanat.accounts.models import AuthSession, Credential
+from amanat.cli import app as amanat_cli
 from amanat.comms import service as outbox
-from amanat.comms.cli import app as outbox_cli
 from amanat.core.actor import Actor
 from amanat.customers import service as customers
 from amanat.customers.models import Customer
@@ -232,13 +232,13 @@ def test_outbox_list_and_show_for_the_operator(runtime: Any) -> None:
     if runtime.settings.database_url:
         env["AMANAT_DATABASE_URL"] = runtime.settings.database_url
     runner = CliRunner()
-    listed = runner.invoke(outbox_cli, ["list"], env=env)
+    listed = runner.invoke(amanat_cli, ["outbox", "list"], env=env)
     assert listed.exit_code == 0 and "verify_email" in listed.output
     assert "example.pk" not in listed.output  # the list shows no content
     message_id = re.search(r"\b([0-9a-f]{32})\b", listed.output).group(1)  # type: ignore[union-attr]
-    shown = runner.invoke(outbox_cli, ["show", message_id], env=env)
+    shown = runner.invoke(amanat_cli, ["outbox", "show", message_id], env=env)
     assert (
         shown.exit_code == 0 and "/account/verify/" in shown.output and "example.pk" in shown.output
     )
-    missing = runner.invoke(outbox_cli, ["show", "0" * 32], env=env)
+    missing = runner.invoke(amanat_cli, ["outbox", "show", "0" * 32], env=env)
     assert missing.exit_code == 2 and "outbox list" in missing.output

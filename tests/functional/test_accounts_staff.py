@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from amanat.accounts import totp
 from amanat.app import create_app
+from amanat.cli import app as amanat_cli
 from amanat.core.actor import Actor
 from amanat.core.clock import FixedClock
-from amanat.staff.cli import app as staff_cli
 from amanat.web.caller import api_staff
 from tests.factories.accounts import PASSWORD, create_customer, create_staff, customer_api_token
 
@@ -49,18 +49,22 @@ def test_staff_add_prints_an_enrolment_link_that_sets_password_and_totp(
 ) -> None:
     runner = CliRunner()
     bad_role = runner.invoke(
-        staff_cli, ["add", "agent@example.com", "--role", "wizard"], env=_env(runtime)
+        amanat_cli, ["staff", "add", "agent@example.com", "--role", "wizard"], env=_env(runtime)
     )
     assert bad_role.exit_code == 2 and "support_agent" in bad_role.output
     result = runner.invoke(
-        staff_cli, ["add", "Agent.One@example.com", "--role", "support_agent"], env=_env(runtime)
+        amanat_cli,
+        ["staff", "add", "Agent.One@example.com", "--role", "support_agent"],
+        env=_env(runtime),
     )
     assert result.exit_code == 0, result.output
     link = re.search(r"https://\S+/staff/enrol/(\S+)", result.output)
     assert link is not None
     token = link.group(1)
     again = runner.invoke(
-        staff_cli, ["add", "agent.one@example.com", "--role", "analyst"], env=_env(runtime)
+        amanat_cli,
+        ["staff", "add", "agent.one@example.com", "--role", "analyst"],
+        env=_env(runtime),
     )
     assert again.exit_code == 2 and "already has a staff account" in again.output
 
@@ -81,7 +85,7 @@ def test_staff_add_prints_an_enrolment_link_that_sets_password_and_totp(
     assert done.status_code == 200 and "recovery-codes" in done.text
     assert client.get(f"/staff/enrol/{token}").status_code == 422  # the link is spent
 
-    listed = runner.invoke(staff_cli, ["list"], env=_env(runtime))
+    listed = runner.invoke(amanat_cli, ["staff", "list"], env=_env(runtime))
     assert "agent.one@example.com" in listed.output and "active" in listed.output
 
     # Sign in: password, then a TOTP code (a fresh step: the enrolment code is spent).
@@ -105,12 +109,17 @@ def test_staff_add_prints_an_enrolment_link_that_sets_password_and_totp(
     expired = client.get("/staff/outbox", follow_redirects=False)
     assert expired.status_code == 303 and expired.headers["location"] == "/staff/login"
 
-    removed = runner.invoke(staff_cli, ["remove", "agent.one@example.com"], env=_env(runtime))
+    removed = runner.invoke(
+        amanat_cli, ["staff", "remove", "agent.one@example.com"], env=_env(runtime)
+    )
     assert removed.exit_code == 0
     assert (
-        "agent.one@example.com" not in runner.invoke(staff_cli, ["list"], env=_env(runtime)).output
+        "agent.one@example.com"
+        not in runner.invoke(amanat_cli, ["staff", "list"], env=_env(runtime)).output
     )
-    missing = runner.invoke(staff_cli, ["remove", "agent.one@example.com"], env=_env(runtime))
+    missing = runner.invoke(
+        amanat_cli, ["staff", "remove", "agent.one@example.com"], env=_env(runtime)
+    )
     assert missing.exit_code == 2 and "staff list" in missing.output
 
 
