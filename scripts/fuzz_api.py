@@ -3,12 +3,14 @@
 Starts `amanat demo` (init + synthetic demo data + HTTPS serve) on a free loopback port
 in a fresh data directory, signs in as the demo customer so that authenticated operations
 are exercised past their 401, and runs Schemathesis over /api/openapi.json with a bounded
-number of examples per operation. Then it adds a staff member (support agent, the role
-with the most purposes), enrols and signs them in with a TOTP code through the real
-pages, and fuzzes the staff operations again with their session and purpose header (the
-staff operations are read from the app's own routes: each that depends on ``StaffFor`` or
-the staff sign-in); a 403 where their role or purpose does not fit is a correct answer, a
-5xx is not. Fails on any 5xx, or any response that breaks the
+number of examples per operation. Then it fuzzes the staff operations again, each
+as a staff member whose role the policy lets act for it: the staff operations are read
+from the app's own routes (each that depends on ``StaffFor`` or the staff sign-in) and
+grouped by the purposes they declare; for each group a staff member of a role holding
+that purpose is added, trained, enrolled and signed in with a TOTP code through the real
+CLI and pages, and the group is fuzzed with their session and purpose header. Operations
+whose caller names the purpose per request are fuzzed as a support agent naming
+``support``. So the fuzz reaches past the role gate into every staff operation. Fails on any 5xx, or any response that breaks the
 published schema (status code, content type, body). Every endpoint added to the app is
 covered without further work; the TLS certificate the installation made is verified.
 
@@ -114,10 +116,10 @@ def demo_credential(base: str, cert: Path, paths: dict[str, object]) -> dict[str
         return {"Cookie": cookie} if cookie else {}
 
 
-# The staff role with the most purposes in the default policy, so that the most staff
-# operations get past the guard; a 403 from one it does not hold is a correct answer.
-STAFF_ROLE = "support_agent"
-STAFF_PURPOSE = "support"
+# Operations whose caller names the purpose with each request are fuzzed as this role
+# naming this purpose (the guard decides the purpose named; any role passes the gate).
+NAMED_ROLE = "support_agent"
+NAMED_PURPOSE = "support"
 
 
 def _calls(dependant: Any) -> Iterator[object]:
@@ -126,11 +128,12 @@ def _calls(dependant: Any) -> Iterator[object]:
         yield from _calls(sub)
 
 
-def staff_operations() -> set[tuple[str, str]]:
-    """(METHOD, path) of every route of the app that signs in a staff member: a
-    ``StaffFor`` gate (role and purpose) or the staff member's own account
-    (``api_staff``). Read from the app itself, as tests/functional/test_route_matrix.py
-    does, so a new staff route is fuzzed as staff without editing this script."""
+def staff_operations() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(METHOD, path) -> declared purposes of every route of the app that signs in a
+    staff member: a ``StaffFor`` gate (its purposes; () when named per request) or the
+    staff member's own account (``api_staff``, ()). Read from the app itself, as
+    tests/functional/test_route_matrix.py does, so a new staff route is fuzzed as staff
+    without editing this script."""
     from fastapi.routing import APIRoute, iter_route_contexts
 
     from amanat.app import create_app
@@ -138,7 +141,7 @@ def staff_operations() -> set[tuple[str, str]]:
     from amanat.config import Settings
     from amanat.web.caller import StaffFor, api_staff
 
-    found: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
     with tempfile.TemporaryDirectory(prefix="amanat-fuzz-routes-") as data:
         settings = Settings(environment="test", data_dir=Path(data), database_url=None)
         runtime = build_runtime(settings)
@@ -148,12 +151,31 @@ def staff_operations() -> set[tuple[str, str]]:
                 if not isinstance(route, APIRoute):
                     continue
                 calls = list(_calls(route.dependant))
-                if any(isinstance(c, StaffFor) for c in calls) or api_staff in calls:
-                    path = context.path or route.path
-                    found.update((method, path) for method in context.methods or ())
+                gates = [c for c in calls if isinstance(c, StaffFor)]
+                if not gates and api_staff not in calls:
+                    continue
+                purposes = tuple(p for gate in gates for p in gate.purposes)
+                path = context.path or route.path
+                for method in context.methods or ():
+                    found[(method, path)] = purposes
         finally:
             runtime.close()
     return found
+
+
+def role_for(purposes: tuple[str, ...]) -> tuple[str, str]:
+    """(role, purpose) to fuzz an operation declaring ``purposes`` with: the first staff
+    role of the policy holding the first purpose it can; the support agent for ()."""
+    from amanat.policy.loader import load_policy
+
+    if not purposes:
+        return NAMED_ROLE, NAMED_PURPOSE
+    policy = load_policy().policy
+    for purpose in purposes:
+        for role in policy.staff_roles:
+            if role.staff and purpose in role.purposes:
+                return role.id, purpose
+    raise SystemExit(f"fuzz: no staff role of the policy acts for {purposes}")
 
 
 def staff_operation_ids(paths: dict[str, Any], staff: set[tuple[str, str]]) -> list[str]:
@@ -171,17 +193,20 @@ def _form_token(page: str) -> str:
     return html.unescape(match.group(1)) if match else ""
 
 
-def staff_credential(base: str, cert: Path, env: dict[str, str]) -> dict[str, str]:
-    """Headers of a signed-in, trained staff member, made through the real CLI and routes:
-    `amanat staff add`, the enrolment page (password and a TOTP code computed from the
-    secret it shows), `amanat staff train`, then /staff/login and /staff/login/mfa."""
+def staff_credential(
+    base: str, cert: Path, env: dict[str, str], role: str, purpose: str
+) -> dict[str, str]:
+    """Headers of a signed-in, trained staff member of ``role`` naming ``purpose``, made
+    through the real CLI and routes: `amanat staff add`, the enrolment page (password and a
+    TOTP code computed from the secret it shows), `amanat staff train`, then /staff/login
+    and /staff/login/mfa."""
     import pyotp
 
     email = f"fuzz.staff.{secrets.token_hex(4)}@example.com"
     password = "Fuzz-" + secrets.token_urlsafe(18)
     amanat = str(BIN / "amanat")
     added = subprocess.run(
-        [amanat, "staff", "add", email, "--role", STAFF_ROLE],
+        [amanat, "staff", "add", email, "--role", role],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     link = re.search(r"/staff/enrol/([A-Za-z0-9_-]+)", added.stdout)
@@ -216,12 +241,12 @@ def staff_credential(base: str, cert: Path, env: dict[str, str]) -> dict[str, st
         # The next time step's code: the enrolment used this one, and a code is single-use.
         code = totp.at(time.time() + totp.interval)
         client.post("/staff/login/mfa", data={"csrf_token": _form_token(page), "code": code})
-        queue = client.get("/api/v1/support/queue")
-        if queue.status_code != 200:
-            print(f"fuzz: staff sign-in did not work ({queue.status_code})", file=sys.stderr)
+        me = client.get("/api/v1/staff/me/sessions")
+        if me.status_code != 200:
+            print(f"fuzz: {role} sign-in did not work ({me.status_code})", file=sys.stderr)
             return {}
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-    return {"Cookie": cookie, "Origin": base, "X-Access-Purpose": STAFF_PURPOSE}
+    return {"Cookie": cookie, "Origin": base, "X-Access-Purpose": purpose}
 
 
 def schemathesis_run(
@@ -299,25 +324,30 @@ def main() -> int:
                 flush=True,
             )
             result = schemathesis_run(base, cert, env, args.max_examples, headers, [])
-            staff = staff_credential(base, cert, env)
-            if not staff:
+            by_role: dict[tuple[str, str], set[tuple[str, str]]] = {}
+            for operation, purposes in staff_operations().items():
+                by_role.setdefault(role_for(purposes), set()).add(operation)
+            staff_result = 0
+            for (role, purpose), operations_of_role in sorted(by_role.items()):
+                staff_ids = staff_operation_ids(schema.get("paths", {}), operations_of_role)
+                if not staff_ids:
+                    continue
+                staff = staff_credential(base, cert, env, role, purpose)
+                if not staff:
+                    print(
+                        f"fuzz: no signed-in {role}; staff operations not fuzzed", file=sys.stderr
+                    )
+                    return 1
                 print(
-                    "fuzz: no signed-in staff member; staff operations not fuzzed", file=sys.stderr
+                    f"fuzz: {len(staff_ids)} staff operations again, signed in as {role} "
+                    f"for {purpose}",
+                    flush=True,
                 )
-                return 1
-            staff_ids = staff_operation_ids(schema.get("paths", {}), staff_operations())
-            if not staff_ids:
-                print("fuzz: the app publishes no staff operation", file=sys.stderr)
-                return 1
-            print(
-                f"fuzz: {len(staff_ids)} staff operations again, signed in as a staff member",
-                flush=True,
-            )
-            only_staff = "^(" + "|".join(re.escape(i) for i in staff_ids) + ")$"
-            staff_result = schemathesis_run(
-                base, cert, env, args.max_examples, staff,
-                ["--include-operation-id-regex", only_staff],
-            )  # fmt: skip
+                only = "^(" + "|".join(re.escape(i) for i in staff_ids) + ")$"
+                staff_result = staff_result or schemathesis_run(
+                    base, cert, env, args.max_examples, staff,
+                    ["--include-operation-id-regex", only],
+                )  # fmt: skip
             result = result or staff_result
             print(f"fuzz: finished in {time.monotonic() - started:.0f} s", flush=True)
             return result
