@@ -126,6 +126,8 @@ def notify_due(runtime: Runtime) -> int:
             )
             .order_by(DisclosureScope.id)
             .limit(BATCH)
+            # PostgreSQL: several workers take disjoint rows; SQLite: one writer at a time.
+            .with_for_update(skip_locked=True, of=DisclosureScope)
         ).all()
         for row, request in due:
             mailed = notify(uow, runtime, request, [row])
