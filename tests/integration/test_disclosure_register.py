@@ -4,7 +4,9 @@ notices (issue 14)."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -256,14 +258,35 @@ def test_no_request_no_read(world: World) -> None:
     assert len(_events(w.runtime, "access.denied")) == 4
 
 
+def _sign_in_from(w: World, customer: str, ip: str) -> None:
+    from amanat.accounts import sessions
+    from amanat.web.client import ClientInfo
+
+    with w.runtime.uow() as uow:
+        sessions.create_session(
+            uow, w.runtime, principal_kind="customer", principal_id=customer, role="customer",
+            mfa_done=True, client=ClientInfo(ip, "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"),
+        )  # fmt: skip
+        uow.commit()
+
+
 def test_the_export_is_signed_recorded_limited_and_told(world: World) -> None:
     w = world
+    _sign_in_from(w, w.customer, "203.0.113.7")
     _, number = approved_request(
         w.runtime, [w.customer, w.other], team=w.team,
         categories=("identity.name", "identity.cnic", "technical.ip"),
     )  # fmt: skip
     made = _export(w, w.team.second.actor, number)
     assert (made.customers, made.notified) == (2, 2)
+    with zipfile.ZipFile(io.BytesIO(made.content)) as archive:
+        data = json.loads(archive.read("data.json"))
+    records = {subject["customer"]: subject["records"] for subject in data["subjects"]}
+    (profile,) = records[w.customer]["profile"]
+    assert set(profile) == {"kind", "status", "name", "cnic"}  # nothing the request did not name
+    (session,) = records[w.customer]["sessions"]
+    assert session["ip"] == "203.0.113.7" and set(session) == {"started_at", "last_seen_at", "ip"}
+    assert "sessions" not in records[w.other] and data["request"]["number"] == number
     (exported,) = _events(w.runtime, "disclosure.exported")
     assert json.loads(exported.details)["manifest"] == made.manifest_sha256
     grants = [

@@ -113,7 +113,7 @@ def register(
     except ValidationError:
         return _register_page(
             request, uow, runtime, actor, values=values, status=422,
-            message="Some fields are too long: at most 1,000 customers and 5,000 characters of notes.",
+            message="Some fields are too long: at most 1,000 customer lines of 320 characters, and 5,000 characters of notes.",
         )  # fmt: skip
     try:
         created = service.register(uow, runtime, actor, data)

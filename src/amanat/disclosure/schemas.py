@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 DATE_TEXT = Field(max_length=10, description="YYYY-MM-DD.")
+Line = Annotated[str, Field(max_length=320)]
+CategoryId = Annotated[str, Field(max_length=64)]
 
 
 class RequestIn(BaseModel):
@@ -23,14 +26,15 @@ class RequestIn(BaseModel):
     deadline: str = DATE_TEXT
     period_from: str = DATE_TEXT
     period_to: str = DATE_TEXT
-    categories: list[str] = Field(max_length=50, description="What is asked for.")
-    customers: list[str] = Field(
+    categories: list[CategoryId] = Field(max_length=50, description="What is asked for.")
+    customers: list[Line] = Field(
         max_length=1000,
         description="Customer ids, or the e-mail addresses, phone numbers or CNICs given.",
     )
     nondisclosure_until: str | None = Field(
-        None, max_length=10, description="A non-disclosure order's last day + 1 (YYYY-MM-DD)."
-    )
+        None, max_length=10,
+        description="The day a non-disclosure order ends: customers are told from then on.",
+    )  # fmt: skip
     notes: str = Field("", max_length=5000)
 
 
