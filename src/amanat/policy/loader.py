@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from amanat.core.errors import ConfigError
 from amanat.policy.model import Duration, Policy
+from amanat.policy.sharing_rules import check_sharing
 
 DEFAULT_POLICY_NAME = "default.yaml"
 
@@ -362,83 +363,7 @@ def _check_meaning(  # noqa: PLR0912, PLR0915 -- one flat list of rules reads be
                     "data may be shared only for "
                     "'legal_obligation' (a legal or regulatory requirement)",
                 )
-        _check_disclosure(sharing, purposes, roles, known, at, each)
-
-
-def _check_disclosure(
-    sharing: dict[str, Any],
-    purposes: list[Any],
-    roles: list[Any],
-    known: dict[str, set[str]],
-    at: Any,
-    each: Any,
-) -> None:
-    """Approvers hold the purpose they approve for; statutory disclosures name a declared
-    authority and read only what that purpose reads (issue 14)."""
-    holds = {r.get("id"): set(_list(r.get("purposes"))) for r in roles if isinstance(r, dict)}
-    staff = {r.get("id") for r in roles if isinstance(r, dict) and r.get("staff") is True}
-    reads = {p.get("id"): set(_list(p.get("reads"))) for p in purposes if isinstance(p, dict)}
-    for i, rule in enumerate(_list(sharing.get("allowed"))):
-        if not isinstance(rule, dict):
-            continue
-        base: Path_ = ("sharing", "allowed", i)
-        each((*base, "approvers"), rule.get("approvers"), "roles", "role")
-        for j, role_id in enumerate(_list(rule.get("approvers"))):
-            if role_id in known["roles"] and (
-                role_id not in staff or rule.get("purpose") not in holds.get(role_id, set())
-            ):
-                at(
-                    (*base, "approvers", j),
-                    f"approver role '{role_id}' must be a staff role acting for "
-                    f"'{rule.get('purpose')}'; add the purpose to the role or choose another",
-                )
-    _check_statutory(sharing, reads, known, at, each)
-
-
-def _check_statutory(
-    sharing: dict[str, Any],
-    reads: dict[Any, set[Any]],
-    known: dict[str, set[str]],
-    at: Any,
-    each: Any,
-) -> None:
-    authorities: set[str] = set()
-    for i, authority in enumerate(_list(sharing.get("authorities"))):
-        if isinstance(authority, dict) and isinstance(authority.get("id"), str):
-            if authority["id"] in authorities:
-                at(
-                    ("sharing", "authorities", i, "id"),
-                    f"authority '{authority['id']}' is declared twice; ids must be unique",
-                )
-            authorities.add(authority["id"])
-    for i, statutory in enumerate(_list(sharing.get("statutory"))):
-        if not isinstance(statutory, dict):
-            continue
-        base = ("sharing", "statutory", i)
-        authority = statutory.get("authority")
-        if isinstance(authority, str) and authority not in authorities:
-            at(
-                (*base, "authority"),
-                f"unknown authority '{authority}'; choose one of: "
-                f"{', '.join(sorted(authorities)) or '(declare sharing.authorities first)'}",
-            )
-        each((*base, "reads"), statutory.get("reads"), "categories", "category")
-        outside = [
-            c
-            for c in _list(statutory.get("reads"))
-            if c in known["categories"] and c not in reads.get("legal_obligation", set())
-        ]
-        if outside:
-            at(
-                (*base, "reads"),
-                f"statutory disclosure '{statutory.get('id')}' reads {', '.join(outside)}, "
-                "which 'legal_obligation' does not read; add them there or remove them here",
-            )
-        if statutory.get("due") is not None:
-            try:
-                Duration.parse(str(statutory["due"]))
-            except ValueError as exc:
-                at((*base, "due"), f"due of '{statutory.get('id')}': {exc}")
+        check_sharing(sharing, purposes, roles, known, at, each)
 
 
 class _Marks:
