@@ -47,12 +47,14 @@ from amanat.vault.signing import AuditSigner
 
 FIVE = (
     ("name_ct", "identity.name", "Canary Testname"),
-    ("email_ct", "contact.email", "canary.testname@example.pk"),
-    ("phone_ct", "contact.phone", "+923001234567"),
+    ("company_ct", "identity.company", "Canary Testing (Pvt) Ltd"),
+    ("ntn_ct", "identity.ntn", "1234567-8"),
     ("cnic_ct", "identity.cnic", "3520212345671"),
     ("address_ct", "contact.address", '{"line1": "House 1, Street 2", "city": "Lahore"}'),
 )
-PURPOSE = "legal_obligation"  # reads all five, needs no case reference: the read alone
+# Reads all five and needs no case reference: the read alone. (Until issue 14 this was
+# legal_obligation, which now needs an approved disclosure request.)
+ROLE, PURPOSE = "billing_officer", "tax_certificates"
 PLAIN = Table(
     "bench_plain_customers",
     MetaData(),
@@ -84,7 +86,7 @@ def best(fns: Sequence[Callable[[], object]], n: int, rounds: int) -> list[float
 
 def guarded_read(root: Path, n: int) -> None:
     runtime = fresh_runtime(root)
-    staff = Actor.staff(new_id(), "data_protection_officer")
+    staff = Actor.staff(new_id(), ROLE)
     customer_id = new_id()
     with runtime.uow() as uow:
         record_training(uow, runtime.clock, Actor.system("bench"), staff.id, date.today())

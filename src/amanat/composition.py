@@ -23,6 +23,7 @@ from amanat.console.domain import DOMAIN as CONSOLE
 from amanat.core.clock import Clock
 from amanat.customers.domain import DOMAIN as CUSTOMERS
 from amanat.db import system as system_models
+from amanat.disclosure.domain import DOMAIN as DISCLOSURE
 from amanat.governance.domain import DOMAIN as GOVERNANCE
 from amanat.psp.domain import DOMAIN as PSP
 from amanat.registration import (
@@ -56,6 +57,7 @@ DOMAINS: tuple[Domain, ...] = (
     SUPPORT,
     CUSTOMERS,
     RETENTION,
+    DISCLOSURE,
     PSP,
 )
 
@@ -73,6 +75,7 @@ def hooks() -> PlatformHooks:
     return PlatformHooks(
         reference_checkers=checkers,
         erasure_hooks=tuple(hook for d in DOMAINS for hook in d.erasure_hooks),
+        subject_records=tuple(reader for d in DOMAINS for reader in d.subject_records),
     )
 
 

@@ -226,6 +226,16 @@ class MailSettings(_Section):
     )
 
 
+class DisclosureSettings(_Section):
+    """The disclosure register (issue 14)."""
+
+    notice_poll_seconds: float = Field(
+        3600.0, gt=0, le=86400, validation_alias="AMANAT_DISCLOSURE_NOTICE_POLL_SECONDS",
+        description="How often the worker looks for non-disclosure orders that have ended, "
+        "to tell the customers of those disclosures.",
+    )  # fmt: skip
+
+
 class Settings(BaseSettings):
     """Amanat's configuration. Build it in the CLI callback or ``create_app``, never at import."""
 
@@ -301,6 +311,9 @@ class Settings(BaseSettings):
     )
     billing: BillingSettings = Field(default_factory=BillingSettings, description="Billing.")
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail.")
+    disclosure: DisclosureSettings = Field(
+        default_factory=DisclosureSettings, description="The disclosure register."
+    )
 
     @field_validator("smtp_url")
     @classmethod
@@ -357,7 +370,7 @@ class Settings(BaseSettings):
 
 # --- Start-up validation and the listing shown by `amanat doctor --settings` --------------
 
-SECTIONS: tuple[str, ...] = ("keys", "audit", "support", "billing", "mail")
+SECTIONS: tuple[str, ...] = ("keys", "audit", "support", "billing", "mail", "disclosure")
 
 
 def smtp_url_problem(url: str) -> None:

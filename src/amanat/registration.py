@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import typer
 
 from amanat.access.references import ReferenceChecker
-from amanat.runtime import Runtime
+from amanat.runtime import Runtime, SubjectRecords
 from amanat.vault.erasure import ReplayHook
 
 if TYPE_CHECKING:
@@ -89,6 +89,8 @@ class Domain:
         default_factory=lambda: MappingProxyType({})
     )
     erasure_hooks: tuple[ReplayHook, ...] = ()
+    # Readers of one data subject's records, for a disclosure's export (runtime.SubjectRecords).
+    subject_records: tuple[SubjectRecords, ...] = ()
     startup: tuple[Callable[[], None], ...] = ()  # once per server process, before requests
     listeners: tuple[Listener, ...] = ()  # background listeners for `amanat worker`
     jobs: tuple[Job, ...] = ()  # background jobs for `amanat worker` (outbox delivery)

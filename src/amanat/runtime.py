@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from amanat.access.guard import Guard
+from amanat.access.guard import Access, Guard
 from amanat.access.references import ReferenceChecker
 from amanat.audit.setup import configure_audit
 from amanat.config import Settings
@@ -26,14 +27,22 @@ from amanat.vault.cipher import Vault
 from amanat.vault.erasure import ReplayHook
 from amanat.vault.signing import AuditSigner
 
+SubjectRecords = Callable[[UnitOfWork, Access, date, date], Mapping[str, list[dict[str, Any]]]]
+"""(uow, access, first day, last day) -> {kind of record: [record, ...]}: what one domain
+holds about ``access.customer_id`` in the categories ``access`` may read, made within the
+days given (a profile: as it is now). Values are plain JSON types. For a disclosure's
+export; reads nothing ``access`` was not opened for, records nothing itself."""
+
 
 @dataclass(frozen=True)
 class PlatformHooks:
     """What the domains give the platform below them (built by amanat.composition): the
-    guard's reference checkers and the erasure replay's hooks."""
+    guard's reference checkers, the erasure replay's hooks and the domains' readers of
+    one data subject's records."""
 
     reference_checkers: Mapping[str, ReferenceChecker] = field(default_factory=dict)
     erasure_hooks: tuple[ReplayHook, ...] = ()
+    subject_records: tuple[SubjectRecords, ...] = ()
 
 
 T = TypeVar("T")

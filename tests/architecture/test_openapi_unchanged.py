@@ -1,6 +1,10 @@
 """The OpenAPI document is the one recorded before the domains registered themselves
 (issue 11), after the security fixes of issue 10 had changed the API (commit 61460b2):
-the same paths, operations, schemas and order."""
+the same paths, operations, schemas and order; since issue 14 with the disclosure
+register's operations and the transparency report added (nothing else changed).
+
+An intended change of the API: regenerate the file from ``create_app(runtime).openapi()``
+(``json.dumps(document, indent=2) + "\n"``) and check its diff holds only that change."""
 
 from __future__ import annotations
 

@@ -4,6 +4,11 @@ For every staff role × purpose × category the policy gives one expected answer
 when the role may act for the purpose and the purpose reads the category). Each cell
 is one real HTTP read of one customer, asking for that one category; a grant must also
 return the field when the customer record holds that category.
+
+``legal_obligation`` names ``reference: disclosure``: its cells are read under a real
+request in the disclosure register, approved twice, naming the customer and every
+category a request may ask for; the register's own text (``disclosure.request``) is no
+customer's data, so no request opens it for one.
 """
 
 from __future__ import annotations
@@ -19,19 +24,29 @@ from amanat.audit.models import AuditEvent
 from amanat.audit.verify import verify_chain
 from amanat.console.service import RECORD_FIELDS
 from amanat.customers.service import PERSONAL_FIELDS
+from amanat.disclosure import service as disclosure
 from amanat.policy.model import Policy
 from amanat.runtime import Runtime
 from amanat.vault.signing import AuditSigner
 from tests.factories.accounts import create_customer, create_staff
+from tests.factories.disclosure import approved_request
 
 CASE = "CASE-1"
 CONCURRENT = 8
 FIELD_OF = {PERSONAL_FIELDS[field][0]: field for field in RECORD_FIELDS}
 
 
+def expected(policy: Policy, role: str, purpose: str, category: str) -> bool:
+    allowed = policy.may_read(role, purpose, category)
+    if allowed and policy.purpose(purpose).reference == "disclosure":
+        # The request read under names every category a request may ask for, and no more.
+        allowed = category in policy.purpose(purpose).reads and category != "disclosure.request"
+    return allowed
+
+
 def matrix(policy: Policy) -> list[tuple[str, str, str, bool]]:
     return [
-        (role.id, purpose.id, category.id, policy.may_read(role.id, purpose.id, category.id))
+        (role.id, purpose.id, category.id, expected(policy, role.id, purpose.id, category.id))
         for role in policy.staff_roles
         for purpose in policy.purposes
         for category in policy.categories
@@ -46,11 +61,18 @@ def test_the_matrix_is_generated_from_the_policy_not_written_by_hand(runtime: Ru
     assert ("support_agent", "support", "support.message") in allowed
     assert ("support_agent", "billing", "billing.record") not in allowed
     assert ("analyst", "analytics", "identity.name") not in allowed
+    assert ("data_protection_officer", "legal_obligation", "identity.cnic") in allowed
+    assert ("legal", "legal_obligation", "technical.ip") in allowed
+    assert ("data_protection_officer", "legal_obligation", "disclosure.request") not in allowed
     assert 0 < len(allowed) < len(cells)
 
 
 async def _ask_all(
-    app: Any, customer: str, tokens: dict[str, str], cells: list[tuple[str, str, str, bool]]
+    app: Any,
+    customer: str,
+    tokens: dict[str, str],
+    cells: list[tuple[str, str, str, bool]],
+    references: dict[str, str],
 ) -> list[tuple[int, Any]]:
     """Every cell as its own HTTP request, CONCURRENT of them in flight at once, answers in
     cell order. Run in the app's own event loop (the test client's portal)."""
@@ -62,7 +84,7 @@ async def _ask_all(
             headers = {
                 "Authorization": f"Bearer {tokens[role]}",
                 "X-Access-Purpose": purpose,
-                "X-Access-Reference": CASE,
+                "X-Access-Reference": references.get(purpose, CASE),
                 "X-Access-Reason": "Matrix check of the written policy",
             }
             async with gate:
@@ -89,6 +111,11 @@ def test_every_role_purpose_and_category_through_the_http_api(
         runtime.guard.register_reference_checker(
             kind, lambda _s, c, r, _now: (c, r) == (customer, CASE)
         )
+    # legal_obligation's reference is checked by the real register: an approved request.
+    _, number = approved_request(
+        runtime, [customer], categories=tuple(disclosure.disclosable(runtime))
+    )
+    references = {"legal_obligation": number}
     tokens = {
         role.id: create_staff(runtime, role.id).api_token for role in runtime.policy.staff_roles
     }
@@ -96,7 +123,7 @@ def test_every_role_purpose_and_category_through_the_http_api(
     # One request per cell, as before, but several in flight at once: the database's
     # commits (one audit event per request, granted or denied) overlap instead of queuing
     # behind each other's round trips, which is most of the time on PostgreSQL.
-    answers = client.portal.call(_ask_all, client.app, customer, tokens, cells)
+    answers = client.portal.call(_ask_all, client.app, customer, tokens, cells, references)
     wrong: list[str] = []
     for (role, purpose, category, expected), (status, body) in zip(cells, answers, strict=True):
         granted = status == 200

@@ -76,6 +76,19 @@ STAFF: dict[Route, tuple[str, ...]] = {
     ("POST", "/staff/support/{number}/reply"): ("support",),
     ("POST", "/staff/support/{number}/note"): ("support",),
     ("POST", "/staff/support/{number}/update"): ("support",),
+    # The disclosure register (issue 14): the roles acting for legal_obligation.
+    ("GET", "/api/v1/disclosure/requests"): ("legal_obligation",),
+    ("POST", "/api/v1/disclosure/requests"): ("legal_obligation",),
+    ("GET", "/api/v1/disclosure/requests/{number}"): ("legal_obligation",),
+    ("POST", "/api/v1/disclosure/requests/{number}/approve"): ("legal_obligation",),
+    ("POST", "/api/v1/disclosure/requests/{number}/reject"): ("legal_obligation",),
+    ("POST", "/api/v1/disclosure/requests/{number}/export"): ("legal_obligation",),
+    ("GET", "/staff/disclosure"): ("legal_obligation",),
+    ("POST", "/staff/disclosure"): ("legal_obligation",),
+    ("GET", "/staff/disclosure/{number}"): ("legal_obligation",),
+    ("POST", "/staff/disclosure/{number}/approve"): ("legal_obligation",),
+    ("POST", "/staff/disclosure/{number}/reject"): ("legal_obligation",),
+    ("POST", "/staff/disclosure/{number}/export"): ("legal_obligation",),
 }
 
 # Routes about the signed-in staff member's own account (StaffActor, no customer data).
@@ -148,6 +161,8 @@ PUBLIC: set[Route] = {
     ("POST", "/account/undo-email"),
     ("GET", "/api/v1/plans"), ("POST", "/api/v1/payments/webhook"),
     ("GET", "/api/v1/verify/{code}"), ("GET", "/verify/{code}"),
+    # The transparency report: counts only, cells under the policy's k hidden (issue 14).
+    ("GET", "/api/v1/transparency"), ("GET", "/transparency"),
 }  # fmt: skip
 
 # Dependencies that each sign in a customer (the last two add re-authentication rules).
@@ -230,6 +245,10 @@ def test_every_route_is_classified_and_every_staff_route_names_its_purpose() -> 
         assert {p for ps in STAFF.values() for p in ps} <= set(policy.purpose_ids)
         # The billing console is the billing officers' alone (F-02).
         assert allowed(policy, STAFF[("POST", "/api/v1/billing/statements")]) == {"billing_officer"}
+        # The disclosure register is the data protection officers' and legal counsel's alone.
+        assert allowed(policy, STAFF[("POST", "/api/v1/disclosure/requests")]) == {
+            "data_protection_officer", "legal",
+        }  # fmt: skip
 
 
 def test_a_route_that_checks_only_is_staff_fails_the_classification() -> None:

@@ -28,6 +28,7 @@ from amanat.core.clock import FixedClock
 from amanat.core.errors import Invalid, NotFound
 from amanat.runtime import Runtime
 from tests.factories.accounts import create_customer, create_staff
+from tests.factories.disclosure import Legal, approve_twice
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)
 
@@ -203,10 +204,23 @@ def test_s165_statement_needs_legal_obligation_and_lists_the_collected_tax(
         uow.commit()
     with runtime.uow() as uow, pytest.raises(AccessDenied):
         withholding_statement(uow, runtime, officer.actor, "2025-Q3")
+    # The first run registers the quarter's filing with FBR in the disclosure register and
+    # gives nothing out; it is made once two approvers (not its registrar) approved it.
     with runtime.uow() as uow:
-        text = withholding_statement(uow, runtime, dpo.actor, "2025-Q3")
+        first = withholding_statement(uow, runtime, dpo.actor, "2025-Q3")
         uow.commit()
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert (first.csv, first.package, first.filing.status) == (None, None, "registered")
+    assert first.filing.registered_now
+    team = Legal(
+        dpo, create_staff(runtime, "legal"), create_staff(runtime, "data_protection_officer")
+    )
+    approve_twice(runtime, team, first.filing.number)
+    with runtime.uow() as uow:
+        made = withholding_statement(uow, runtime, dpo.actor, "2025-Q3")
+        uow.commit()
+    assert made.filing.number == first.filing.number and made.csv is not None
+    assert made.package is not None and made.package.customers == 1
+    rows = list(csv.DictReader(io.StringIO(made.csv)))
     assert len(rows) == 1
     assert rows[0]["name"] == "Canary Testname"
     assert rows[0]["cnic"].count("-") == 2 and "*" not in rows[0]["cnic"]
@@ -222,11 +236,24 @@ def test_s165_statement_needs_legal_obligation_and_lists_the_collected_tax(
     env = {"AMANAT_DATA_DIR": str(settings.data_dir), "AMANAT_ENVIRONMENT": "test"}
     if settings.database_url:
         env["AMANAT_DATABASE_URL"] = settings.database_url
-    result = CliRunner().invoke(
-        amanat_cli, ["billing", "statement", "--quarter", "2025-Q3", "--staff", dpo.email], env=env
-    )
+    package = settings.data_dir.parent / "s165.zip"
+    args = ["billing", "statement", "--quarter", "2025-Q3", "--staff", dpo.email,
+            "--package", str(package)]  # fmt: skip
+    # Filed already: making it again is another disclosure, registered and approved anew.
+    waiting = CliRunner().invoke(amanat_cli, args, env=env)
+    assert waiting.exit_code == 3, waiting.output
+    assert "approvers have approved it" in waiting.output
+    assert not package.exists()
+    with runtime.uow() as uow:
+        again = withholding_statement(uow, runtime, dpo.actor, "2025-Q3").filing
+        uow.commit()
+    assert again.number != first.filing.number and not again.registered_now
+    approve_twice(runtime, team, again.number)
+    result = CliRunner().invoke(amanat_cli, args, env=env)
     assert result.exit_code == 0, result.output
-    assert "Canary Testname" in result.output
+    assert "Canary Testname" in result.output and package.stat().st_mode & 0o777 == 0o600
+    verified = CliRunner().invoke(amanat_cli, ["disclosure", "verify", str(package)], env=env)
+    assert verified.exit_code == 0 and "intact" in verified.output, verified.output
     bad = CliRunner().invoke(
         amanat_cli, ["billing", "statement", "--quarter", "2025-Q9", "--staff", dpo.email], env=env
     )

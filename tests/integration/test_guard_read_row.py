@@ -31,10 +31,14 @@ from amanat.vault.signing import AuditSigner
 
 FIELDS = {
     "name_ct": ("identity.name", "Canary Testname"),
-    "email_ct": ("contact.email", "canary.testname@example.pk"),
-    "phone_ct": ("contact.phone", "+923001234567"),
+    "cnic_ct": ("identity.cnic", "3520212345671"),
+    "ntn_ct": ("identity.ntn", "1234567-8"),
 }
+# A staff purpose that needs no case reference, so the decision can skip the database
+# (legal_obligation, used here before issue 14, now needs an approved disclosure request).
+ROLE, PURPOSE = "billing_officer", "tax_certificates"
 COLUMNS = {column: category for column, (category, _) in FIELDS.items()}
+STORED = {**FIELDS, "phone_ct": ("contact.phone", "+923001234567")}  # break-glass reads it
 TABLE: Table = Customer.__table__  # type: ignore[assignment] -- a mapped class's Table
 KEPT = ("code", "actor_kind", "actor_id", "actor_role", "customer_id", "purpose",
         "categories", "reference", "outcome", "details")  # fmt: skip
@@ -45,11 +49,11 @@ def make_customer(runtime: Runtime) -> str:
     with runtime.uow() as uow:
         access = runtime.guard.open(
             uow, Actor.system("test"), customer_id, "account_management",
-            writes={category for category, _ in FIELDS.values()},
+            writes={category for category, _ in STORED.values()},
         )  # fmt: skip
         values = {
             column: access.write("customers", column, customer_id, category, value)
-            for column, (category, value) in FIELDS.items()
+            for column, (category, value) in STORED.items()
         }
         uow.session.add(
             Customer(id=customer_id, kind="individual", status="active",
@@ -88,15 +92,13 @@ def verify(runtime: Runtime) -> Any:
 
 def test_both_paths_decide_record_and_decrypt_alike(runtime: Runtime) -> None:
     customer = make_customer(runtime)
-    officer = trained(runtime, "data_protection_officer")
+    officer = trained(runtime, ROLE)
     before = len(events(runtime))
     # A guard that has not seen this officer reads the training records: unit of work.
-    first = fresh_guard(runtime).read_row(
-        officer, customer, "legal_obligation", TABLE, customer, COLUMNS
-    )
+    first = fresh_guard(runtime).read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
     # The runtime's guard, once it knows the training is current: the lean path.
-    runtime.guard.read_row(officer, customer, "legal_obligation", TABLE, customer, COLUMNS)
-    second = runtime.guard.read_row(officer, customer, "legal_obligation", TABLE, customer, COLUMNS)
+    runtime.guard.read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
+    second = runtime.guard.read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
     assert first is not None and second is not None
     expected = {column: value for column, (_, value) in FIELDS.items()}
     assert first[1] == second[1] == expected
@@ -105,9 +107,9 @@ def test_both_paths_decide_record_and_decrypt_alike(runtime: Runtime) -> None:
     assert len(recorded) == 3
     assert kept(recorded[0]) == kept(recorded[1]) == kept(recorded[2])
     assert kept(recorded[2])[:1] + kept(recorded[2])[5:] == (
-        "access.granted", "legal_obligation",
-        '["contact.email","contact.phone","identity.name"]', None, "allowed",
-        '{"reads":["contact.email","contact.phone","identity.name"],"writes":[]}',
+        "access.granted", PURPOSE,
+        '["identity.cnic","identity.name","identity.ntn"]', None, "allowed",
+        '{"reads":["identity.cnic","identity.name","identity.ntn"],"writes":[]}',
     )  # fmt: skip
     # Stored exactly as the unit of work stores events: the chain re-checks from them.
     report = verify(runtime)
@@ -116,8 +118,8 @@ def test_both_paths_decide_record_and_decrypt_alike(runtime: Runtime) -> None:
 
 def test_the_event_is_committed_before_anything_is_decrypted(runtime: Runtime) -> None:
     customer, other = make_customer(runtime), make_customer(runtime)
-    officer = trained(runtime, "data_protection_officer")
-    runtime.guard.read_row(officer, customer, "legal_obligation", TABLE, customer, COLUMNS)
+    officer = trained(runtime, ROLE)
+    runtime.guard.read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
     # Another customer's ciphertext in this customer's row: decrypting it must fail, and
     # by then the read must already stand in the log.
     with runtime.engine.begin() as conn:
@@ -125,7 +127,7 @@ def test_the_event_is_committed_before_anything_is_decrypted(runtime: Runtime) -
         conn.execute(TABLE.update().where(TABLE.c.id == customer).values(name_ct=moved))
     before = len(events(runtime))
     with pytest.raises(FieldTampered):
-        runtime.guard.read_row(officer, customer, "legal_obligation", TABLE, customer, COLUMNS)
+        runtime.guard.read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
     (event,) = events(runtime)[before:]
     assert (event.code, event.customer_id) == ("access.granted", customer)
 
@@ -133,24 +135,24 @@ def test_the_event_is_committed_before_anything_is_decrypted(runtime: Runtime) -
 @pytest.mark.parametrize("lean", [True, False])
 def test_no_such_row_of_that_customer_records_nothing(runtime: Runtime, lean: bool) -> None:
     customer, other = make_customer(runtime), make_customer(runtime)
-    officer = trained(runtime, "data_protection_officer")
+    officer = trained(runtime, ROLE)
     guard = runtime.guard
-    guard.read_row(officer, customer, "legal_obligation", TABLE, customer, COLUMNS)
+    guard.read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
     if not lean:
         guard = fresh_guard(runtime)
     before = len(events(runtime))
-    assert guard.read_row(officer, customer, "legal_obligation", TABLE, other, COLUMNS) is None
-    assert guard.read_row(officer, customer, "legal_obligation", TABLE, new_id(), COLUMNS) is None
+    assert guard.read_row(officer, customer, PURPOSE, TABLE, other, COLUMNS) is None
+    assert guard.read_row(officer, customer, PURPOSE, TABLE, new_id(), COLUMNS) is None
     assert len(events(runtime)) == before
 
 
 def test_refusals_are_the_same_on_both_paths_and_audited(runtime: Runtime) -> None:
     customer = make_customer(runtime)
     agent = trained(runtime, "support_agent")
-    untrained = Actor.staff(new_id(), "data_protection_officer")
+    untrained = Actor.staff(new_id(), ROLE)
     cases = [
-        (agent, "legal_obligation", "role_lacks_purpose"),  # decided without the database
-        (untrained, "legal_obligation", "training_missing"),  # needs the training records
+        (agent, PURPOSE, "role_lacks_purpose"),  # decided without the database
+        (untrained, PURPOSE, "training_missing"),  # needs the training records
         (Actor.customer(new_id()), "self", "not_own_data"),
     ]
     for actor, purpose, reason_code in cases:
@@ -200,17 +202,15 @@ def test_references_and_break_glass_take_the_unit_of_work_path(runtime: Runtime)
 
 def test_lean_reads_and_unit_of_work_writers_share_one_linear_chain(runtime: Runtime) -> None:
     customer = make_customer(runtime)
-    officer = trained(runtime, "data_protection_officer")
-    runtime.guard.read_row(officer, customer, "legal_obligation", TABLE, customer, COLUMNS)
+    officer = trained(runtime, ROLE)
+    runtime.guard.read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
     before = len(events(runtime))
     failures: list[BaseException] = []
 
     def reader() -> None:
         try:
             for _ in range(15):
-                runtime.guard.read_row(
-                    officer, customer, "legal_obligation", TABLE, customer, COLUMNS
-                )
+                runtime.guard.read_row(officer, customer, PURPOSE, TABLE, customer, COLUMNS)
         except BaseException as exc:  # noqa: BLE001 -- reported by the assertion below
             failures.append(exc)
 
@@ -219,7 +219,7 @@ def test_lean_reads_and_unit_of_work_writers_share_one_linear_chain(runtime: Run
             for _ in range(15):
                 with runtime.uow() as uow:
                     audit.record(uow, runtime.clock, Event.ACCESS_GRANTED, officer,
-                                 customer_id=customer, purpose="legal_obligation")  # fmt: skip
+                                 customer_id=customer, purpose=PURPOSE)  # fmt: skip
                     uow.commit()
         except BaseException as exc:  # noqa: BLE001 -- reported by the assertion below
             failures.append(exc)

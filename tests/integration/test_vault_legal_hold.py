@@ -9,7 +9,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ from amanat.vault.api import KeyDestroyed
 from amanat.vault.holds import hold_owner
 from amanat.vault.models import ErasureLedger
 from tests.factories.accounts import StaffHandle, create_customer, create_staff
+from tests.factories.disclosure import Legal, approve_twice, approved_request
 
 START = datetime(2025, 8, 10, 7, 0, tzinfo=UTC)
 # The invoice is issued on 2 September 2025 (tax year 2025-26, ending 30 June 2026):
@@ -109,9 +110,13 @@ def _erase(h: Held) -> None:
     h.runtime.vault.clear_cache()  # read as a fresh process would, from the key store
 
 
-def _snapshot(h: Held, actor: Actor, purpose: str) -> dict[str, object]:
+def _snapshot(
+    h: Held, actor: Actor, purpose: str, reference: str | None = None
+) -> dict[str, object]:
     with h.runtime.uow() as uow:
-        access = h.runtime.guard.open(uow, actor, h.customer, purpose, reads={"billing.record"})
+        access = h.runtime.guard.open(
+            uow, actor, h.customer, purpose, reads={"billing.record"}, reference=reference
+        )
         raw = access.read(
             "billing_invoices", "snapshot_ct", h.invoice.id, "billing.record",
             h.invoice.snapshot_ct,
@@ -138,10 +143,10 @@ def _verify(h: Held) -> dict[str, object]:
     return answer
 
 
-def _read_customer_field(h: Held, column: str, category: str) -> str | None:
+def _read_customer_field(h: Held, column: str, category: str, request: str) -> str | None:
     with h.runtime.uow() as uow:
         access = h.runtime.guard.open(
-            uow, h.dpo.actor, h.customer, "legal_obligation", reads={category}
+            uow, h.dpo.actor, h.customer, "legal_obligation", reads={category}, reference=request
         )
         return access.read("customers", column, h.customer, category, h.kept[column])
 
@@ -170,20 +175,31 @@ def test_held_records_use_a_second_key_that_erasure_spares_until_the_hold_ends(
     assert (before.expired, before.still_held, before.live_accounts) == (0, 0, 1)
 
     _erase(h)
+    # The legal obligation reads under an approved disclosure request naming the customer.
+    team, request = approved_request(
+        h.runtime, [h.customer], period=(date(2025, 7, 1), date(2025, 9, 30)),
+        categories=("identity.name", "identity.cnic", "contact.phone", "billing.record"),
+    )  # fmt: skip
     # Ordinary fields: gone for good, backups of the database included.
     for column, category in (("name_ct", "identity.name"), ("cnic_ct", "identity.cnic"),
                              ("phone_ct", "contact.phone")):  # fmt: skip
         with pytest.raises(KeyDestroyed):
-            _read_customer_field(h, column, category)
+            _read_customer_field(h, column, category, request)
     # Held records: readable for billing, tax certificates and the legal obligation.
     assert _snapshot(h, BILLING, "billing")["name"] == "Canary Testname"
-    assert _snapshot(h, h.dpo.actor, "legal_obligation")["cnic"] == "3520212345671"
+    assert _snapshot(h, h.dpo.actor, "legal_obligation", request)["cnic"] == "3520212345671"
     assert _certificate_pdf(h).startswith(b"%PDF")
     answer = _verify(h)
     assert answer["genuine"] is True and answer["initials"] == "C. T."
+    # The s.165 statement is a filing in the disclosure register: made once approved.
     with h.runtime.uow() as uow:
-        text = withholding_statement(uow, h.runtime, h.dpo.actor, "2025-Q3")
+        filing = withholding_statement(uow, h.runtime, h.dpo.actor, "2025-Q3").filing
         uow.commit()
+    approve_twice(h.runtime, Legal(h.dpo, team.first, team.second), filing.number)
+    with h.runtime.uow() as uow:
+        text = withholding_statement(uow, h.runtime, h.dpo.actor, "2025-Q3").csv
+        uow.commit()
+    assert text is not None
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["name"] == "Canary Testname" and row["cnic"] == "35202-1234567-1"
     assert row["address"]  # from the invoice's snapshot, not the cleared customer row

@@ -350,3 +350,42 @@ def test_parse_policy_fingerprints_the_text() -> None:
     loaded = parse_policy(SHIPPED, SOURCE)
     assert loaded.sha256 == hashlib.sha256(SHIPPED.encode()).hexdigest()
     assert loaded.source == SOURCE
+
+
+# --- The disclosure register's rules (issue 14) -------------------------------------------
+
+
+def test_an_approver_role_must_act_for_the_purpose_it_approves() -> None:
+    bad = edit(
+        "      approvers: [data_protection_officer, legal]",
+        "      approvers: [data_protection_officer, marketing]",
+    )
+    problem = only_problem(bad)
+    assert (problem.line, problem.column) == position(bad, "marketing]")
+    assert "approver role 'marketing' must be a staff role acting for 'legal_obligation'" in (
+        problem.message
+    )
+
+
+def test_fewer_than_two_approvals_is_refused() -> None:
+    problem = only_problem(edit("      approvals: 2\n", "      approvals: 1\n"))
+    assert "sharing.allowed.0.approvals" in problem.message
+
+
+def test_a_statutory_disclosure_names_a_declared_authority_and_legal_reads() -> None:
+    unknown = edit("      authority: fbr\n", "      authority: irs\n")
+    problem = only_problem(unknown)
+    assert "unknown authority 'irs'" in problem.message and "fbr" in problem.message
+    outside = edit(
+        "              billing.record]\n      due: P20D",
+        "              billing.record, usage.record]\n      due: P20D",
+    )
+    problem = only_problem(outside)
+    assert "reads usage.record, which 'legal_obligation' does not read" in problem.message
+
+
+def test_the_threshold_k_defaults_to_ten_and_is_at_least_two() -> None:
+    without = edit("aggregates:\n  k: 10\n", "")
+    assert parse_policy(without, SOURCE).policy.aggregates.k == 10
+    problem = only_problem(edit("aggregates:\n  k: 10\n", "aggregates:\n  k: 1\n"))
+    assert "aggregates.k" in problem.message

@@ -4,7 +4,8 @@ Read from the audit chain (access.granted and access.break_glass events naming t
 customer). Staff appear as "<role title> #<number>", the staff member's stable display
 number, never their name; Amanat's own jobs as "Amanat (<job>)". Reads by the customer
 themself are listed apart. The staff numbers come from the caller (governance asks the
-staff domain), so the platform names no domain.
+staff domain), so the platform names no domain; so do the references to withhold for
+now (disclosures under a non-disclosure order, until it ends).
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ def access_log(
     staff_numbers: StaffNumbers,
     *,
     limit: int = LIMIT,
+    withheld: Collection[str] = (),
 ) -> AccessLogOut:
-    """The signed-in customer's own access log (the latest ``limit`` accesses).
+    """The signed-in customer's own access log (the latest ``limit`` accesses), leaving
+    out accesses under a reference in ``withheld``.
 
     Callers: the customer (API and portal page); ``actor`` must be a customer, whose id
     is the only one read. Records nothing: it reads the audit log, not personal data.
@@ -53,6 +56,8 @@ def access_log(
         .order_by(AuditEvent.seq.desc())
         .limit(limit)
     ).all()  # fmt: skip
+    if withheld:
+        rows = [r for r in rows if r.reference not in withheld]
     staff_ids = {r.actor_id for r in rows if r.actor_kind == "staff"}
     numbers = staff_numbers(uow, staff_ids) if staff_ids else {}
     roles = {r.id: r.title for r in policy.roles}

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from amanat.access import training
-from amanat.access.references import ReferenceChecker
+from amanat.access.references import CategoryScoped, ReferenceChecker
 from amanat.audit import service as audit
 from amanat.audit.events import Event
 from amanat.core.actor import Actor
@@ -122,8 +122,9 @@ class Refusals:
                 )
         if declared.reference is not None and actor.kind == "staff":
             return self.reference_refusal(
-                session(), actor, customer_id, purpose, declared.reference, reference
-            )
+                session(), actor, customer_id, purpose, declared.reference, reference,
+                reads | writes,
+            )  # fmt: skip
         return None
 
     def training(self, session: SessionOf, actor: Actor) -> training.TrainingStatus:
@@ -146,6 +147,7 @@ class Refusals:
         purpose: str,
         kind: str,
         reference: str | None,
+        categories: frozenset[str] = frozenset(),
     ) -> Refusal | None:
         if not reference:
             return Refusal(
@@ -166,10 +168,16 @@ class Refusals:
                 f"No {kind} register is installed to confirm the reference, so the role "
                 f"'{actor.role}' may not act for '{purpose}'.",
             )
-        if not checker(session, customer_id, reference, self._clock.now()):
+        if isinstance(checker, CategoryScoped):
+            live = checker.check(session, customer_id, reference, self._clock.now(), categories)
+            means = checker.live_means
+        else:
+            live = checker(session, customer_id, reference, self._clock.now())
+            means = f"an open {kind} of this customer"
+        if not live:
             return Refusal(
                 "reference_not_live",
-                f"The {kind} given is not an open {kind} of this customer, so the role "
+                f"The {kind} given is not {means}, so the role "
                 f"'{actor.role}' may not act for '{purpose}' here.",
             )
         return None

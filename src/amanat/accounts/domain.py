@@ -8,10 +8,12 @@ from amanat.accounts import checks, models
 from amanat.registration import Domain
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date, datetime
+    from typing import Any
 
     from fastapi import APIRouter
 
+    from amanat.access.guard import Access
     from amanat.db.uow import UnitOfWork
     from amanat.runtime import Runtime
     from amanat.web.caller import AuthContext
@@ -51,12 +53,22 @@ def _forget_principal(uow: UnitOfWork, owner_id: str, erased_at: datetime) -> No
     forget_principal(uow, owner_id)
 
 
+def _subject_sessions(
+    uow: UnitOfWork, access: Access, first: date, last: date
+) -> dict[str, list[dict[str, Any]]]:
+    """A disclosure's export: the customer's sessions on those days (network, device)."""
+    from amanat.accounts.service import subject_sessions
+
+    return subject_sessions(uow, access, first, last)
+
+
 DOMAIN = Domain(
     name="accounts",
     routers=_routers,
     models=models,
     demo_seeders=(_seed_accounts,),
     erasure_hooks=(_forget_principal,),
+    subject_records=(_subject_sessions,),
     startup=(_warm_up,),
     doctor_checks=(("protections", checks.throttle_store),),
     home_links=(

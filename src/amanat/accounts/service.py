@@ -32,6 +32,7 @@ from amanat.accounts.sessions import (
     list_sessions,
     revoke,
     revoke_others,
+    subject_sessions,
 )
 from amanat.accounts.signin import (
     SIGNIN_FAILED,
@@ -91,6 +92,7 @@ __all__ = [
     "sign_out",
     "sign_up",
     "start_enrolment",
+    "subject_sessions",
     "totp_code_at",
     "totp_secret",
     "undo_email_change",

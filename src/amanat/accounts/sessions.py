@@ -12,10 +12,12 @@ needs it within ``reauth_minutes`` (``is_recent``), so a stolen cookie alone can
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 
+from amanat.access.guard import Access
 from amanat.accounts.models import ActionToken, ApiToken, AuthSession, Credential, RecoveryCode
 from amanat.accounts.useragent import TechnicalData, approximate_network, technical_data
 from amanat.audit import service as audit
@@ -265,6 +267,45 @@ def list_sessions(
             )
         )
     return views
+
+
+_TECH_COLUMNS = (
+    ("ip", "ip_ct", "technical.ip"), ("browser", "browser_ct", "technical.browser"),
+    ("os", "os_ct", "technical.os"), ("device", "device_ct", "technical.device"),
+)  # fmt: skip
+
+
+def subject_sessions(
+    uow: UnitOfWork, access: Access, first: date, last: date
+) -> dict[str, list[dict[str, Any]]]:
+    """The customer's sessions begun on the days ``first`` to ``last`` (UTC): when, and the
+    network address, browser, operating system and device class ``access`` may read; for
+    a disclosure's export (``runtime.SubjectRecords``). Nothing when it may read none."""
+    readable = TECH_CATEGORIES & access.readable
+    if not readable:
+        return {}
+    start = datetime.combine(first, time.min, UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, UTC)
+    rows = uow.session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.principal_kind == "customer",
+            AuthSession.principal_id == access.customer_id,
+            AuthSession.created_at >= start,
+            AuthSession.created_at < end,
+        )
+        .order_by(AuthSession.created_at)
+    ).all()
+    records: list[dict[str, Any]] = []
+    for r in rows:
+        record: dict[str, Any] = {
+            "started_at": r.created_at.isoformat(), "last_seen_at": r.last_seen_at.isoformat(),
+        }  # fmt: skip
+        for name, column, category in _TECH_COLUMNS:
+            if category in readable:
+                record[name] = access.read(T, column, r.id, category, getattr(r, column))
+        records.append(record)
+    return {"sessions": records} if records else {}
 
 
 def revoke(uow: UnitOfWork, runtime: Runtime, actor: Actor, session_id: str) -> None:

@@ -75,3 +75,9 @@ class Event(StrEnum):
     SUPPORT_ASSIGNED = "support.assigned"
     SUPPORT_TICKET_CLOSED = "support.ticket_closed"
     SUPPORT_MAIL_REFUSED = "support.mail_refused"
+    # Disclosure register (issue 14).
+    DISCLOSURE_REGISTERED = "disclosure.registered"
+    DISCLOSURE_APPROVED = "disclosure.approved"
+    DISCLOSURE_REJECTED = "disclosure.rejected"
+    DISCLOSURE_EXPORTED = "disclosure.exported"
+    DISCLOSURE_CUSTOMER_NOTIFIED = "disclosure.customer_notified"

@@ -74,19 +74,43 @@ def statement(
     output: Annotated[
         Path | None, typer.Option(help="Write the CSV here instead of stdout.")
     ] = None,
+    package: Annotated[
+        Path | None,
+        typer.Option(help="Write the signed disclosure package here (default: D-NNNN.zip here)."),
+    ] = None,
 ) -> None:
-    """The s.165 quarterly withholding statement as CSV (audited, purpose legal_obligation)."""
+    """The s.165 quarterly withholding statement as CSV, given out as a disclosure: the
+    first run registers the quarter's filing in the disclosure register (exit 3 until two
+    approvers approve it in the staff console); run again once approved to make it."""
     from amanat.billing.service import withholding_statement
 
     with unit_of_work() as (runtime, uow):
         actor = _staff_actor(uow, runtime, staff)
-        text = withholding_statement(uow, runtime, actor, quarter)
+        made = withholding_statement(uow, runtime, actor, quarter)
+    filing = made.filing
+    if made.csv is None or made.package is None:
+        typer.echo(
+            f"The s.165 statement for {quarter} is filing {filing.number} in the disclosure "
+            f"register{' (registered now)' if filing.registered_now else ''}: it is made once "
+            f"{filing.approvals_needed} approvers have approved it at /staff/disclosure/"
+            f"{filing.number} ({filing.approvals} so far); then run this again.",
+            err=True,
+        )
+        raise typer.Exit(3)
+    target = package or Path(made.package.filename)
+    target.write_bytes(made.package.content)
+    target.chmod(0o600)
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(made.csv, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(made.csv, encoding="utf-8")
         output.chmod(0o600)
-        typer.echo(f"Wrote {output}")
+        typer.echo(f"Wrote {output}", err=True)
+    typer.echo(
+        f"Wrote {target}: filing {filing.number}, signed; check it with "
+        f"`amanat disclosure verify {target}`.",
+        err=True,
+    )
 
 
 @app.command("import-statement")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from amanat.billing import cli, models
+from amanat.billing.records import subject_billing
 from amanat.billing.references import invoice_is_live, order_is_live
 from amanat.registration import Domain
 
@@ -35,5 +36,6 @@ DOMAIN = Domain(
     models=models,
     demo_seeders=(_seed_billing,),
     reference_checkers={"invoice": invoice_is_live, "order": order_is_live},
+    subject_records=(subject_billing,),
     portal_links=({"href": "/billing", "label": "Billing"},),
 )

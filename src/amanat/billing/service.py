@@ -33,7 +33,7 @@ from amanat.billing.pdf import render_invoice as invoice_pdf
 from amanat.billing.reconciliation import ImportReport, import_statement
 from amanat.billing.reconciliation import queue as reconciliation_queue
 from amanat.billing.reconciliation import resolve as resolve_statement_line
-from amanat.billing.records import newest_held_record
+from amanat.billing.records import newest_held_record, subject_billing
 from amanat.billing.run import RunReport, run_billing
 from amanat.billing.statement import withholding_statement
 from amanat.billing.taxprofile import profile_json, update_profile
@@ -89,6 +89,7 @@ __all__ = [
     "service_out",
     "start_card_payment",
     "statement_line_json",
+    "subject_billing",
     "terminate_service",
     "update_profile",
     "verify_certificate",

@@ -4,6 +4,12 @@ For each customer from whom advance tax was collected in the quarter: name, CNIC
 address, amounts billed and tax collected. Built from the same ledger as the
 certificates (paid invoices by issue date, with their credit notes). Only a staff role
 that may act for ``legal_obligation`` (the data protection officer, trained) can make it.
+
+It is a disclosure like any other (the policy's ``sharing.statutory`` entry ``s165``):
+the first run for a quarter registers the filing in the disclosure register, scoped to
+that quarter's customers; once two approvers have approved it, the next run reads each
+customer through the guard under the filing's number, and the disclosure domain packages
+and signs the statement, records the export and tells the customers.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -25,8 +32,10 @@ from amanat.billing.models import Invoice
 from amanat.core.actor import Actor
 from amanat.core.errors import Invalid
 from amanat.db.uow import UnitOfWork
+from amanat.disclosure import service as disclosure
 from amanat.runtime import Runtime
 
+STATUTORY = "s165"
 COLUMNS = ["name", "cnic", "ntn", "address", "invoices", "billed_rupees", "tax_collected_rupees"]
 
 
@@ -42,50 +51,89 @@ def _snapshot_party(access: Access, invoices: list[Invoice]) -> dict[str, Any]:
     return dict(json.loads(raw)) if raw else {}
 
 
-def withholding_statement(uow: UnitOfWork, runtime: Runtime, actor: Actor, quarter: str) -> str:
-    """The statement as CSV. Records tax.withholding_statement (and one access per customer).
+@dataclass(frozen=True)
+class WithholdingStatement:
+    """The quarter's filing in the disclosure register and, once it is approved, the
+    statement (CSV) and the signed package it was given out in."""
 
-    Raises Invalid (malformed quarter), AccessDenied (a role without legal_obligation, or
-    lapsed training).
+    quarter: str
+    filing: disclosure.StatutoryFiling
+    csv: str | None = None
+    package: disclosure.Package | None = None
+
+
+def _collected(uow: UnitOfWork, first: Any, last: Any) -> dict[str, list[Invoice]]:
+    """Each customer with advance tax collected in the quarter, and their ledger."""
+    customers = uow.session.scalars(
+        select(Invoice.customer_id).distinct().where(
+            Invoice.kind == "invoice", Invoice.status == "paid",
+            Invoice.issue_date >= first, Invoice.issue_date <= last,
+        ).order_by(Invoice.customer_id)
+    )  # fmt: skip
+    found = {cid: ledger(uow, cid, first, last) for cid in customers}
+    return {cid: rows for cid, rows in found.items() if sum(i.advance_tax_paisa for i in rows) > 0}
+
+
+def withholding_statement(
+    uow: UnitOfWork, runtime: Runtime, actor: Actor, quarter: str
+) -> WithholdingStatement:
+    """The quarter's s.165 filing: registered now (waiting for approvals), waiting, or,
+    once approved, made, packaged and recorded as its disclosure.
+
+    Callers: a staff member whose role acts for ``legal_obligation`` (the CLI names them).
+    Records disclosure.registered on the first run; once approved, one access per
+    customer (under the filing's number), tax.withholding_statement and
+    disclosure.exported. Raises Invalid (malformed quarter), AccessDenied (a role without
+    legal_obligation, lapsed training), Conflict (the quarter's customers changed since
+    the filing was registered).
     """
     try:
         first, last = parse_quarter(quarter)
     except ValueError as exc:
         raise Invalid(str(exc), fields={"quarter": str(exc)}) from exc
-    customers = list(
-        uow.session.scalars(
-            select(Invoice.customer_id).distinct().where(
-                Invoice.kind == "invoice", Invoice.status == "paid",
-                Invoice.issue_date >= first, Invoice.issue_date <= last,
-            ).order_by(Invoice.customer_id)
-        )
+    runtime.guard.check_role(uow, actor, "legal_obligation")
+    collected = _collected(uow, first, last)
+    filing = disclosure.statutory_request(
+        uow, runtime, actor, statutory_id=STATUTORY, period_label=quarter, period_from=first,
+        period_to=last, customer_ids=list(collected),
     )  # fmt: skip
+    if filing.status != "approved":
+        return WithholdingStatement(quarter, filing)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    for customer_id in customers:
-        invoices = ledger(uow, customer_id, first, last)
-        tax = sum(i.advance_tax_paisa for i in invoices)
-        if tax <= 0:
-            continue
+    subjects: list[dict[str, Any]] = []
+    for customer_id, invoices in collected.items():
         customer = get_customer(uow, customer_id)
         erased = customer.status == "erased"
         access = runtime.guard.open(
             uow, actor, customer_id, "legal_obligation",
             reads=PARTY_READS | {"billing.record"} if erased else PARTY_READS,
-            reference=f"s165-{quarter}",
+            reference=filing.number,
         )  # fmt: skip
         # An erased customer's details survive only in the invoices' snapshots, which the
         # legal hold keeps readable (amanat.vault.holds): the newest one in the quarter.
         party = _snapshot_party(access, invoices) if erased else read_party(access, customer)
         billed = sum(i.net_paisa + i.sales_tax_paisa for i in invoices)
-        writer.writerow([
+        tax = sum(i.advance_tax_paisa for i in invoices)
+        row = [
             party["name"], format_cnic(party["cnic"] or ""), party["ntn"] or "",
             "; ".join(address_lines(party["address"])), len(invoices),
             _rupees(billed), _rupees(tax),
-        ])  # fmt: skip
+        ]  # fmt: skip
+        writer.writerow(row)
+        subjects.append(
+            {
+                "customer": customer_id,
+                "records": {"statement": [dict(zip(COLUMNS, row, strict=True))]},
+            }
+        )
+    text = out.getvalue()
+    package = disclosure.record_statutory_export(
+        uow, runtime, actor, filing.number, subjects, {"statement.csv": text.encode("utf-8")}
+    )
     audit.record(
         uow, runtime.clock, Event.TAX_WITHHOLDING_STATEMENT, actor, purpose="legal_obligation",
-        details={"quarter": quarter, "customers": len(customers)},
+        reference=filing.number, details={"quarter": quarter, "customers": len(collected)},
     )  # fmt: skip
-    return out.getvalue()
+    return WithholdingStatement(quarter, filing, text, package)

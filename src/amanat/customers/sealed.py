@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -134,3 +135,20 @@ def read_party(access: Access, sealed: SealedCustomer) -> dict[str, Any]:
         "cnic": access.read(T, "cnic_ct", cid, "identity.cnic", ct["cnic_ct"]),
         "ntn": access.read(T, "ntn_ct", cid, "identity.ntn", ct["ntn_ct"]),
     }
+
+
+def subject_profile(
+    uow: UnitOfWork, access: Access, first: date, last: date
+) -> dict[str, list[dict[str, Any]]]:
+    """The customer's profile as it is now, the fields ``access`` may read, for a
+    disclosure's export (``runtime.SubjectRecords``; a profile has no date, so ``first``
+    and ``last`` do not narrow it). Nothing for an erased customer, whose fields are gone."""
+    del first, last
+    wanted = [n for n, (category, _) in PERSONAL_FIELDS.items() if category in access.readable]
+    customer = uow.session.get(Customer, access.customer_id) if wanted else None
+    if customer is None or customer.status == "erased":
+        return {}
+    if "username" in wanted and "email" in wanted:
+        wanted.remove("username")  # the sign-in name is the e-mail address
+    fields = read_fields(access, _sealed_of(customer), wanted)
+    return {"profile": [{"kind": customer.kind, "status": customer.status, **fields}]}

@@ -31,6 +31,7 @@ from amanat.customers.sealed import (
     read_fields,
     read_party,
     read_text,
+    subject_profile,
 )
 from amanat.customers.validation import (
     FIX_FIELDS,
@@ -54,8 +55,8 @@ __all__ = [
     "email_index", "erase_customer", "find_by_email", "find_sealed", "get_customer",
     "get_sealed", "holders", "load_sealed", "masked", "normalised", "raise_if_any",
     "read_address", "read_email", "read_fields", "read_name_and_email", "read_party",
-    "read_profile", "read_text", "reapply_erasure", "set_email", "set_phone", "update_profile",
-    "validate_details",
+    "read_profile", "read_text", "reapply_erasure", "set_email", "set_phone", "subject_profile",
+    "update_profile", "validate_details",
 ]  # fmt: skip
 
 T = "customers"

@@ -22,6 +22,7 @@ from amanat.audit.export import export_lines
 from amanat.audit.verify import VerifyReport, verify_chain
 from amanat.core.actor import Actor
 from amanat.db.uow import UnitOfWork
+from amanat.disclosure import service as disclosure
 from amanat.vault import erasure, rotation
 from amanat.vault.discovery import EncryptedTable
 from amanat.vault.master import FileMasterKeys
@@ -207,5 +208,7 @@ def staff_numbers(uow: UnitOfWork, ids: Collection[str]) -> dict[str, int]:
 
 
 def my_access_log(uow: UnitOfWork, runtime: Runtime, actor: Actor) -> AccessLogOut:
-    """The signed-in customer's own access log; staff shown by role and number."""
-    return access_log(uow, runtime.policy, actor, staff_numbers)
+    """The signed-in customer's own access log; staff shown by role and number. A
+    disclosure under a non-disclosure order stays out of it until the order ends."""
+    withheld = disclosure.withheld_references(uow, actor.id, runtime.clock.now().date())
+    return access_log(uow, runtime.policy, actor, staff_numbers, withheld=withheld)

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from amanat.core.errors import ConfigError
 from amanat.policy.model import Duration, Policy
+from amanat.policy.sharing_rules import check_sharing
 
 DEFAULT_POLICY_NAME = "default.yaml"
 
@@ -362,6 +363,7 @@ def _check_meaning(  # noqa: PLR0912, PLR0915 -- one flat list of rules reads be
                     "data may be shared only for "
                     "'legal_obligation' (a legal or regulatory requirement)",
                 )
+        check_sharing(sharing, purposes, roles, known, at, each)
 
 
 class _Marks:

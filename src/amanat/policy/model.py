@@ -116,7 +116,7 @@ class Purpose(Strict):
     reads: list[str] = Field(default_factory=list)
     writes: list[str] = Field(default_factory=list)
     masked: list[str] = Field(default_factory=list)
-    reference: Literal["ticket", "invoice", "order"] | None = None
+    reference: Literal["ticket", "invoice", "order", "disclosure"] | None = None
     requires_consent: bool = False
     aggregates_only: bool = False
     break_glass: bool = False
@@ -143,12 +143,49 @@ class SharingRule(Strict):
     purpose: str
     recipients: list[str]
     requires: str
+    # Who approves a disclosure request, and how many different people must (issue 14).
+    approvals: int = Field(2, ge=2)
+    approvers: list[str] = Field(default_factory=list)
+
+
+class Authority(Strict):
+    """A kind of requesting authority the disclosure register and its report name."""
+
+    id: str
+    title: str
+
+
+class Statutory(Strict):
+    """A disclosure the law makes periodic (the s.165 statement to FBR): registered and
+    approved like any request, each time it is produced."""
+
+    id: str
+    authority: str
+    instrument: str
+    reads: list[str]
+    due: str  # after the end of the period it covers (ISO 8601 duration)
+    summary: str
+
+    @property
+    def due_after(self) -> Duration:
+        return Duration.parse(self.due)
 
 
 class Sharing(Strict):
     sale: Literal[False]
     summary: str
     allowed: list[SharingRule]
+    authorities: list[Authority] = Field(default_factory=list)
+    statutory: list[Statutory] = Field(default_factory=list)
+
+    def rule(self, purpose_id: str) -> SharingRule | None:
+        return next((r for r in self.allowed if r.purpose == purpose_id), None)
+
+
+class Aggregates(Strict):
+    """Published counts and aggregates never show a cell of fewer than ``k`` people."""
+
+    k: int = Field(10, ge=2)
 
 
 class Protection(Strict):
@@ -168,6 +205,7 @@ class Policy(Strict):
     roles: list[Role]
     sharing: Sharing
     protection: list[Protection]
+    aggregates: Aggregates = Field(default_factory=Aggregates)
 
     def category(self, category_id: str) -> Category:
         return _by_id(self.categories, category_id)

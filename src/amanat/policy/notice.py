@@ -108,5 +108,14 @@ def build_notice(policy: Policy) -> dict[str, object]:
         "collection_points": policy.collection_points,
         "protection": policy.protection,
         "sharing": policy.sharing,
+        "approvers": {
+            rule.purpose: [policy.role(r).title for r in rule.approvers if r in policy.role_ids]
+            for rule in policy.sharing.allowed
+        },
+        "statutory": [
+            (entry, {a.id: a.title for a in policy.sharing.authorities}.get(entry.authority))
+            for entry in policy.sharing.statutory
+        ],
+        "aggregates": policy.aggregates,
         "roles": policy.staff_roles,
     }

@@ -78,6 +78,12 @@ class Written:
         return CARD_WARNING if self.cards_redacted else None
 
 
+def mask_cards(text: str) -> Redaction:
+    """``text`` with card numbers (and security codes beside them) masked, and how many
+    were: for other domains' free text (the disclosure register's notes)."""
+    return redact(text)
+
+
 def clean_subject(subject: str) -> Redaction:
     """One line of 1..MAX_SUBJECT_CHARS characters, card numbers masked; or Invalid."""
     text = " ".join(subject.split())
