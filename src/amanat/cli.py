@@ -53,8 +53,9 @@ def init() -> None:
 @app.command()
 @operator_errors
 def serve() -> None:
-    """Serve the portal, staff console and API over HTTPS (TLS 1.2 or newer)."""
-    from amanat.server import check_ready, make_server
+    """Serve the portal, staff console and API over HTTPS (TLS 1.2 or newer); with
+    AMANAT_WORKERS=N, N worker processes behind the one address."""
+    from amanat.server import check_ready, make_server, serve_workers
 
     settings = settings_from_context()
     runtime = build_command_runtime()
@@ -64,7 +65,10 @@ def serve() -> None:
     if settings.support.smtp_in_server:
         for start_listener in composition.listeners():
             start_listener(runtime)
-    make_server(runtime).run()
+    if settings.workers > 1:
+        serve_workers(settings)
+    else:
+        make_server(runtime).run()
 
 
 @app.command()

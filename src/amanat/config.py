@@ -250,6 +250,13 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address the HTTPS server binds to.")
     port: int = Field(8443, ge=1, le=65535, description="Port the HTTPS server binds to.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes `amanat serve` runs behind its one address; more than "
+        "one wants PostgreSQL, and AMANAT_REDIS_URL for the sign-in counters.",
+    )
     public_url: str | None = Field(
         None, description="Base URL people reach Amanat at; default https://host:port."
     )
