@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import httpx
 from sqlalchemy import select
@@ -161,6 +162,38 @@ class Acknowledged:
 
 
 Client = Callable[[], httpx.Client]
+
+
+class Server(Protocol):
+    def client(self) -> httpx.Client: ...
+
+
+def check_acknowledged(server: Server, world: World, done: Acknowledged) -> None:
+    """Every acknowledged write reads back whole through the API: each signed-up address
+    is found and decrypts, each reply is in its thread, each paid invoice says so."""
+    staff = bearer(world.staff.api_token, **{"X-Access-Purpose": STAFF_PURPOSE})
+    with server.client() as client:
+        for email in done.signups:
+            found = client.post("/api/v1/customers/search", json={"email": email}, headers=staff)
+            assert found.status_code == 200, found.text
+            read = client.get(f"/api/v1/customers/{found.json()['id']}", headers=staff)
+            assert read.status_code == 200, read.text
+            assert read.json()["fields"]["email"] == email  # decrypts whole
+        tokens = {c.id: c.token for c in world.customers}
+        threads: dict[str, str] = {}
+        for customer, ticket, reply in done.replies:
+            if ticket not in threads:
+                shown = client.get(f"/api/v1/tickets/{ticket}", headers=bearer(tokens[customer]))
+                assert shown.status_code == 200, shown.text
+                threads[ticket] = shown.text
+            assert reply in threads[ticket]
+        for customer in world.customers:
+            if customer.invoice in done.webhooks:
+                invoice = client.get(
+                    f"/api/v1/invoices/{customer.invoice}", headers=bearer(customer.token)
+                )
+                assert invoice.status_code == 200, invoice.text
+                assert invoice.json()["status"] == "paid"
 
 
 class Load:

@@ -32,7 +32,7 @@ from amanat.customers.models import Customer
 from amanat.runtime import Runtime
 from amanat.support.models import Ticket, TicketMessage
 from tests.conftest import amanat_env, run_amanat
-from tests.factories.load import STAFF_PURPOSE, Acknowledged, Load, World, bearer, seed_world
+from tests.factories.load import Load, World, check_acknowledged, seed_world
 from tests.processes import AmanatProcess, free_port
 
 pytestmark = pytest.mark.slow
@@ -111,32 +111,6 @@ def wait_for_outbox(runtime: Runtime) -> list[str]:
         time.sleep(0.2)
 
 
-def assert_acknowledged(server: AmanatProcess, world: World, done: Acknowledged) -> None:
-    staff = bearer(world.staff.api_token, **{"X-Access-Purpose": STAFF_PURPOSE})
-    with server.client() as client:
-        for email in done.signups:
-            found = client.post("/api/v1/customers/search", json={"email": email}, headers=staff)
-            assert found.status_code == 200, found.text
-            read = client.get(f"/api/v1/customers/{found.json()['id']}", headers=staff)
-            assert read.status_code == 200, read.text
-            assert read.json()["fields"]["email"] == email  # decrypts whole
-        tokens = {c.id: c.token for c in world.customers}
-        threads: dict[str, str] = {}
-        for customer, ticket, reply in done.replies:
-            if ticket not in threads:
-                shown = client.get(f"/api/v1/tickets/{ticket}", headers=bearer(tokens[customer]))
-                assert shown.status_code == 200, shown.text
-                threads[ticket] = shown.text
-            assert reply in threads[ticket]
-        for customer in world.customers:
-            if customer.invoice in done.webhooks:
-                invoice = client.get(
-                    f"/api/v1/invoices/{customer.invoice}", headers=bearer(customer.token)
-                )
-                assert invoice.status_code == 200, invoice.text
-                assert invoice.json()["status"] == "paid"
-
-
 @pytest.mark.parametrize("kill_after", [40])
 def test_sigkill_mid_load_loses_no_acknowledged_write_and_half_writes_nothing(
     runtime: Runtime, settings: Settings, sink: MailSink, kill_after: int
@@ -184,7 +158,7 @@ def run_crash(
     server.start()
     if worker is not None:
         worker.start()
-    assert_acknowledged(server, world, done)
+    check_acknowledged(server, world, done)
     reads = count(
         runtime,
         select(func.count()).where(
