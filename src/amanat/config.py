@@ -242,6 +242,11 @@ class Settings(BaseSettings):
     )
     policy: Path | None = Field(None, description="Policy file; default the shipped policy.")
     redis_url: str | None = Field(None, description="Redis for shared rate limits (optional).")
+    backup_passphrase: SecretStr | None = Field(
+        None,
+        description="Passphrase `amanat backup` seals the key store's copy under (and "
+        "`amanat restore` opens it with); asked for when unset.",
+    )
     smtp_url: str | None = Field(
         None,
         description="smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://... "

@@ -75,3 +75,6 @@ class Event(StrEnum):
     SUPPORT_ASSIGNED = "support.assigned"
     SUPPORT_TICKET_CLOSED = "support.ticket_closed"
     SUPPORT_MAIL_REFUSED = "support.mail_refused"
+    # Backup and restore (issue 18).
+    BACKUP_MADE = "backup.made"
+    BACKUP_RESTORED = "backup.restored"
