@@ -244,6 +244,17 @@ class AmanatProcess:
         )
         return [int(pid) for pid in found.stdout.split()]
 
+    def worker_processes(self) -> list[int]:
+        """The children serving requests (multiprocessing's spawned workers; not its
+        resource tracker)."""
+        found = []
+        for pid in self.children():
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"spawn_main" in command and b"resource_tracker" not in command:
+                    found.append(pid)
+        return found
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
