@@ -35,10 +35,11 @@ def main() -> None:
         shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(
             ".venv", ".git", "mutants", "amanat-data*", ".*_cache", "__pycache__"))  # fmt: skip
         paths = "\n    ".join(args.paths)
-        tests = " ".join(args.tests)
+        tests = "\n    ".join(args.tests)
         (tree / "setup.cfg").write_text(
-            f"[mutmut]\npaths_to_mutate =\n    {paths}\ntests_dir =\n    tests/\n"
-            f"pytest_add_cli_args = -p no:cacheprovider -n 0 -q -x {tests}\n"
+            f"[mutmut]\nsource_paths =\n    {paths}\nalso_copy =\n    src/\n    tests/\n"
+            "pytest_add_cli_args = -p no:cacheprovider -n 0 -q\n"
+            f"pytest_add_cli_args_test_selection =\n    {tests}\n"
         )
         env = dict(
             os.environ, AMANAT_TEST_POSTGRES_URL="postgresql+psycopg://nobody@127.0.0.1:1/none"
