@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck unit fuzz browser-deps postgres clean
+.PHONY: demo test install lint typecheck unit fuzz browser-deps postgres clean bench-deps mutants
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Amanat needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -46,6 +46,17 @@ unit: $(STAMP)
 
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz_api.py
+
+## make bench-deps: the on-demand tools (locust, pyinstrument, py-spy, mutmut, Presidio), pinned
+bench-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+
+## make mutants [MUTATE=src/amanat/vault/normalise.py]: mutation testing of the privacy core,
+## on demand, never in CI (CPU-heavy: give it one module at a time on a shared machine).
+## Survivors and what was run are in docs/testing.md.
+MUTATE ?= src/amanat/access/ src/amanat/vault/ src/amanat/audit/ src/amanat/support/redaction.py src/amanat/customers/validation.py src/amanat/accounts/throttle.py
+mutants: bench-deps
+	$(BIN)/python scripts/mutants.py $(MUTATE)
 
 # Browser tests drive Debian's Chromium through Playwright; no browser is downloaded.
 browser-deps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ import typer
 from amanat import composition
 from amanat.cli_kit import (
     build_command_runtime,
+    fail,
     offer_runtime_builder,
     open_runtime,
     operator_errors,
@@ -53,8 +55,9 @@ def init() -> None:
 @app.command()
 @operator_errors
 def serve() -> None:
-    """Serve the portal, staff console and API over HTTPS (TLS 1.2 or newer)."""
-    from amanat.server import check_ready, make_server
+    """Serve the portal, staff console and API over HTTPS (TLS 1.2 or newer); with
+    AMANAT_WORKERS=N, N worker processes behind the one address."""
+    from amanat.server import check_ready, make_server, serve_workers
 
     settings = settings_from_context()
     runtime = build_command_runtime()
@@ -64,7 +67,10 @@ def serve() -> None:
     if settings.support.smtp_in_server:
         for start_listener in composition.listeners():
             start_listener(runtime)
-    make_server(runtime).run()
+    if settings.workers > 1:
+        serve_workers(settings)
+    else:
+        make_server(runtime).run()
 
 
 @app.command()
@@ -107,6 +113,67 @@ def worker() -> None:
     with open_runtime() as runtime:
         configure_logging(settings.log_level, settings.log_path)
         run_worker(runtime, started=started)
+
+
+def _passphrase(*, twice: bool) -> str:
+    given = settings_from_context().backup_passphrase
+    if given is not None:
+        return given.get_secret_value()
+    if not sys.stdin.isatty():
+        fail("Set AMANAT_BACKUP_PASSPHRASE, or run this in a terminal to type the passphrase.")
+    typed: str = typer.prompt("Backup passphrase", hide_input=True, confirmation_prompt=twice)
+    return typed
+
+
+@app.command()
+@operator_errors
+def backup(
+    directory: Annotated[Path, typer.Argument(help="A new or empty directory for the backup.")],
+) -> None:
+    """Back up while serving: a database snapshot, and the key store sealed under a
+    passphrase (AMANAT_BACKUP_PASSPHRASE, else asked for) in a file of its own."""
+    from amanat.backup import make_backup
+
+    passphrase = _passphrase(twice=True)
+    with open_runtime() as runtime:
+        report = make_backup(runtime, directory, passphrase)
+    typer.echo(
+        f"Backed up the {report.database} database (schema {report.revision}) and "
+        f"{report.keys['data_keys']} data keys to {report.directory}; keep keys.sealed and "
+        "its passphrase apart from the database copy."
+    )
+
+
+@app.command()
+@operator_errors
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory `amanat backup` wrote.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace an installation that holds data without asking.")
+    ] = False,
+) -> None:
+    """Restore a backup into this installation (stop serve and worker first); erasures
+    recorded since are applied again, so nobody erased comes back."""
+    from amanat.backup import open_backup, restore_backup
+    from amanat.install import initialise
+
+    found = open_backup(directory, _passphrase(twice=False))
+
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            fail("This installation holds data; pass --yes to replace it with the backup.")
+        return typer.confirm(question)
+
+    report = restore_backup(settings_from_context(), found, confirm)
+    with open_runtime() as runtime:
+        initialise(runtime)  # what a machine needs beyond the data (the TLS certificate)
+    typer.echo(
+        f"Restored the {report.database} database (schema {report.revision}) and its keys "
+        f"from {directory}; {report.erasures_reapplied} erasure(s) recorded since were "
+        "applied again."
+    )
 
 
 @app.command()

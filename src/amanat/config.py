@@ -252,6 +252,11 @@ class Settings(BaseSettings):
     )
     policy: Path | None = Field(None, description="Policy file; default the shipped policy.")
     redis_url: str | None = Field(None, description="Redis for shared rate limits (optional).")
+    backup_passphrase: SecretStr | None = Field(
+        None,
+        description="Passphrase `amanat backup` seals the key store's copy under (and "
+        "`amanat restore` opens it with); asked for when unset.",
+    )
     smtp_url: str | None = Field(
         None,
         description="smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://... "
@@ -260,6 +265,13 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address the HTTPS server binds to.")
     port: int = Field(8443, ge=1, le=65535, description="Port the HTTPS server binds to.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes `amanat serve` runs behind its one address; more than "
+        "one wants PostgreSQL, and AMANAT_REDIS_URL for the sign-in counters.",
+    )
     public_url: str | None = Field(
         None, description="Base URL people reach Amanat at; default https://host:port."
     )

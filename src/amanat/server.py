@@ -1,4 +1,12 @@
-"""Serve the app over HTTPS only, TLS 1.2 or newer, with clear errors for a bad start."""
+"""Serve the app over HTTPS only, TLS 1.2 or newer, with clear errors for a bad start.
+
+One process by default. With AMANAT_WORKERS=N, `amanat serve` binds its one address and
+runs N worker processes on that socket (uvicorn's supervisor, which replaces a worker
+that dies); each worker builds its own runtime from the same environment. Nothing a
+request needs lives in one worker's memory: sessions, counters and job claims are in the
+database (or Redis), and the audit chain is appended under one lock (docs/operations.md,
+"Many workers").
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,13 @@ import ssl
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from amanat.app import create_app
+from amanat.config import Settings, load_settings
 from amanat.core.errors import ConfigError
+from amanat.core.logging import configure_logging
 from amanat.db import migrate
 from amanat.db.engine import check_reachable
 from amanat.runtime import Runtime
@@ -54,10 +66,9 @@ def check_ready(runtime: Runtime) -> None:
     check_port_free(settings.host, settings.port)
 
 
-def make_server(runtime: Runtime) -> uvicorn.Server:
-    settings = runtime.settings
-    config = _TLSConfig(
-        create_app(runtime),
+def _config(app: FastAPI | str, settings: Settings, **kwargs: object) -> _TLSConfig:
+    return _TLSConfig(
+        app,
         host=settings.host,
         port=settings.port,
         ssl_certfile=str(settings.cert_path),
@@ -66,8 +77,30 @@ def make_server(runtime: Runtime) -> uvicorn.Server:
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        **kwargs,  # type: ignore[arg-type]  # uvicorn.Config's keyword arguments
     )
-    return uvicorn.Server(config)
+
+
+def make_server(runtime: Runtime) -> uvicorn.Server:
+    return uvicorn.Server(_config(create_app(runtime), runtime.settings))
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `serve_workers` (uvicorn's factory, called in the
+    worker): settings from the environment the supervisor passed down, a runtime of its
+    own, logging to the same file."""
+    from amanat import composition
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_path)
+    return create_app(composition.build_runtime(settings))
+
+
+def serve_workers(settings: Settings) -> None:
+    """Bind the address once and run ``settings.workers`` worker processes on it until
+    SIGINT or SIGTERM; a worker that dies is replaced. Call after ``check_ready``."""
+    config = _config("amanat.server:worker_app", settings, factory=True, workers=settings.workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def serve(runtime: Runtime) -> None:

@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from amanat.accounts.models import ThrottleCounter
 from amanat.core.errors import TooManyRequests
@@ -109,7 +111,9 @@ class ThrottleStore(Protocol):
 
 class DatabaseThrottleStore:
     """Counters in the caller's transaction (committed with the sign-in outcome). The row
-    is locked while it is counted (FOR UPDATE on PostgreSQL; SQLite's writer lock)."""
+    is locked while it is counted (FOR UPDATE on PostgreSQL; SQLite's writer lock). A
+    key's first failure inserts its row with ON CONFLICT DO NOTHING and then locks it, so
+    two workers counting the same new key at once both count (neither fails on the key)."""
 
     def _row(self, uow: UnitOfWork, key: str) -> ThrottleCounter | None:
         return uow.session.scalar(
@@ -123,10 +127,18 @@ class DatabaseThrottleStore:
     def increment(self, uow: UnitOfWork, key: str, now: datetime) -> Counter:
         row = self._row(uow, key)
         if row is None:
-            row = ThrottleCounter(
-                key=key, consecutive=0, window_failures=0, window_start=now, last_failure_at=now
+            table: Table = ThrottleCounter.__table__  # type: ignore[assignment]  # a Table here
+            insert = (
+                pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
             )
-            uow.session.add(row)
+            uow.session.execute(
+                insert(table)
+                .values(key=key, consecutive=0, window_failures=0, window_start=now,
+                        last_failure_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )  # fmt: skip
+            row = self._row(uow, key)
+            assert row is not None  # inserted above, or by the worker that won the race
         if now - row.window_start > NET_WINDOW:
             row.window_start = now
             row.window_failures = 0
@@ -304,8 +316,10 @@ class Throttle:
 def throttle_for(runtime: Runtime) -> Throttle:
     """The throttle over the configured store: Redis when ``AMANAT_REDIS_URL`` is set,
     else the database (in the caller's transaction)."""
-    if runtime.settings.redis_url:
+    url = runtime.settings.redis_url
+    if url:
         from amanat.accounts.redis_throttle import RedisThrottleStore
 
-        return Throttle(RedisThrottleStore.for_url(runtime.settings.redis_url))
+        # One client (and its connection pool) per process, not one per sign-in.
+        return Throttle(runtime.part(RedisThrottleStore, lambda _: RedisThrottleStore.for_url(url)))
     return Throttle(DatabaseThrottleStore())

@@ -81,3 +81,6 @@ class Event(StrEnum):
     DISCLOSURE_REJECTED = "disclosure.rejected"
     DISCLOSURE_EXPORTED = "disclosure.exported"
     DISCLOSURE_CUSTOMER_NOTIFIED = "disclosure.customer_notified"
+    # Backup and restore (issue 18).
+    BACKUP_MADE = "backup.made"
+    BACKUP_RESTORED = "backup.restored"

@@ -25,7 +25,7 @@ from amanat.billing.schemas import (
 )
 from amanat.core.actor import Actor
 from amanat.web.caller import CustomerActor, StaffFor
-from amanat.web.request import RuntimeDep
+from amanat.web.request import RawBody, RuntimeDep
 from amanat.web.uow import Uow
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
@@ -100,10 +100,9 @@ def payment_history(actor: Customer, uow: Uow) -> list[PaymentOut]:
 
 
 @router.post("/payments/webhook", summary="The payment processor's signed webhooks")
-async def webhook(request: Request, uow: Uow, runtime: RuntimeDep) -> JSONResponse:
+def webhook(request: Request, body: RawBody, uow: Uow, runtime: RuntimeDep) -> JSONResponse:
     # A refused webhook is recorded in a transaction of its own before the refusal is
     # raised (service.handle_webhook); this unit of work then rolls back.
-    body = await request.body()
     headers = dict(request.headers.items())
     client = request.client.host if request.client else "unknown"
     outcome = service.handle_webhook(uow, runtime, headers, body, client)

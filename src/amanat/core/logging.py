@@ -31,6 +31,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            # Which process wrote it: with AMANAT_WORKERS > 1 one log holds every worker's.
+            "pid": record.process,
         }
         for key in ALLOWED_FIELDS:
             if key in record.__dict__:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from amanat.core.errors import AmanatError
+from amanat.core.errors import AmanatError, Unavailable
 
 
 class VaultError(AmanatError):
@@ -28,6 +28,19 @@ class UnknownKey(VaultError):
 
 class KeyDestroyed(VaultError):
     """The customer was erased: their data key is gone and their fields are unreadable."""
+
+
+class KeyStoreUnavailable(Unavailable):
+    """The key store does not answer: nothing protected can be read or stored until it does.
+
+    Not a VaultError: no stored value is at fault, and a job that skips unreadable values
+    (the customer-key rotation) must stop instead of skipping everything."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The key store is not answering, so protected data cannot be read or stored "
+            "right now; nothing was changed. Try again in a minute."
+        )
 
 
 class FieldCipher(Protocol):

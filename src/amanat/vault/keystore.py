@@ -12,13 +12,15 @@ the main database's migrations because it is not part of the main database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Integer,
     LargeBinary,
@@ -34,12 +36,17 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from amanat.core.errors import ConfigError
 from amanat.db.base import UTCDateTime
 from amanat.db.engine import make_engine
+from amanat.vault.api import KeyStoreUnavailable
 from amanat.vault.holds import HOLD_PREFIX, subject_of
+
+# The store's server went away or is too busy: fail closed with KeyStoreUnavailable.
+_AWAY = (OperationalError, InterfaceError, PoolTimeout)
 
 metadata = MetaData()
 
@@ -110,6 +117,25 @@ class KeyStore:
         if self.reader is not self.engine:
             self.reader.dispose()
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read connection; KeyStoreUnavailable when the store does not answer."""
+        try:
+            with self.reader.connect() as conn:
+                yield conn
+        except _AWAY as exc:
+            raise KeyStoreUnavailable() from exc
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction, committed when the block ends; KeyStoreUnavailable when
+        the store does not answer (then nothing of the block was committed)."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except _AWAY as exc:
+            raise KeyStoreUnavailable() from exc
+
     # -- schema -------------------------------------------------------------------------
 
     def create_schema(self) -> bool:
@@ -122,6 +148,13 @@ class KeyStore:
         """Raise ConfigError (run `amanat init`) unless the key store is reachable and set up."""
         try:
             existing = set(inspect(self.reader).get_table_names())
+        except _AWAY as exc:
+            if self.engine.dialect.name != "sqlite":  # a server that is down, not a bad path
+                raise KeyStoreUnavailable() from exc
+            raise ConfigError(
+                f"The key store at {self.where} cannot be opened ({type(exc).__name__}); run "
+                "`amanat init`, or check AMANAT_KEY_DIR and AMANAT_KEYSTORE_URL."
+            ) from exc
         except SQLAlchemyError as exc:
             raise ConfigError(
                 f"The key store at {self.where} cannot be opened ({type(exc).__name__}); run "
@@ -140,13 +173,13 @@ class KeyStore:
     # -- data keys ----------------------------------------------------------------------
 
     def key_by_id(self, key_id: int) -> DataKeyRow | None:
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(select(data_keys).where(data_keys.c.key_id == key_id)).first()
         return None if row is None else _row(row)
 
     def active_key(self, customer_id: str) -> DataKeyRow | None:
         """The customer's newest generation that is not retired."""
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(
                 select(data_keys)
                 .where(data_keys.c.customer_id == customer_id, data_keys.c.retired_at.is_(None))
@@ -159,7 +192,7 @@ class KeyStore:
         """Each owner's newest generation that is not retired, for many owners at once."""
         ids = list(set(owners))
         found: dict[str, DataKeyRow] = {}
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             for start in range(0, len(ids), 500):
                 rows = conn.execute(
                     select(data_keys)
@@ -174,7 +207,7 @@ class KeyStore:
         return found
 
     def keys_of(self, customer_id: str) -> list[DataKeyRow]:
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 select(data_keys)
                 .where(data_keys.c.customer_id == customer_id)
@@ -204,7 +237,7 @@ class KeyStore:
         if not retire_older:
             owners.append(subject_of(customer_id))
         try:
-            with self.engine.begin() as conn:
+            with self.writing() as conn:
                 erased = conn.execute(
                     select(erasures.c.customer_id).where(erasures.c.customer_id.in_(owners))
                 ).first()
@@ -242,19 +275,19 @@ class KeyStore:
         ids or falls back to one at a time.
         """
         if rows:
-            with self.engine.begin() as conn:
+            with self.writing() as conn:
                 conn.execute(insert(data_keys), list(rows))
 
     def delete_keys(self, key_ids: Iterable[int]) -> int:
         ids = list(key_ids)
         if not ids:
             return 0
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             return conn.execute(delete(data_keys).where(data_keys.c.key_id.in_(ids))).rowcount
 
     def hold_owners(self) -> list[str]:
         """Key owners of legal-hold keys that still exist (amanat.vault.holds)."""
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             return list(
                 conn.execute(
                     select(data_keys.c.customer_id)
@@ -267,7 +300,7 @@ class KeyStore:
     # -- erasure ledger -----------------------------------------------------------------
 
     def is_erased(self, customer_id: str) -> bool:
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             return (
                 conn.execute(
                     select(erasures.c.customer_id).where(erasures.c.customer_id == customer_id)
@@ -277,7 +310,7 @@ class KeyStore:
 
     def destroy(self, customer_id: str, now: datetime) -> int:
         """Record the erasure and delete every data key of the customer, in one transaction."""
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             if (
                 conn.execute(
                     select(erasures.c.customer_id).where(erasures.c.customer_id == customer_id)
@@ -290,13 +323,13 @@ class KeyStore:
             ).rowcount
 
     def ledger(self) -> dict[str, datetime]:
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             return {r.customer_id: r.erased_at for r in conn.execute(select(erasures)).all()}
 
     # -- root keys ----------------------------------------------------------------------
 
     def root_key(self, name: str) -> tuple[int, bytes] | None:
-        with self.reader.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(select(root_keys).where(root_keys.c.name == name)).first()
         return None if row is None else (row.master_version, row.wrapped)
 
@@ -304,7 +337,7 @@ class KeyStore:
         self, name: str, master_version: int, wrapped: bytes, now: datetime
     ) -> bool:
         try:
-            with self.engine.begin() as conn:
+            with self.writing() as conn:
                 conn.execute(
                     insert(root_keys).values(
                         name=name, master_version=master_version, wrapped=wrapped, created_at=now

@@ -29,7 +29,7 @@ _REWRAP_FORMAT = (
 
 def wrapped_counts(store: KeyStore) -> dict[int, int]:
     """How many data keys each master version wraps."""
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(
             select(data_keys.c.master_version, func.count()).group_by(data_keys.c.master_version)
         ).all()
@@ -38,7 +38,7 @@ def wrapped_counts(store: KeyStore) -> dict[int, int]:
 
 def key_stats(store: KeyStore) -> tuple[int, int, datetime | None]:
     """(active keys, retired keys, oldest active key's creation time)."""
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         active = conn.execute(
             select(func.count()).where(data_keys.c.retired_at.is_(None))
         ).scalar_one()
@@ -60,7 +60,7 @@ def keys_below(
     """(key id, owner, master version, wrapped) of keys under a master version older
     than ``version``, in key id order after ``after_key_id``."""
     c = data_keys.c
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(
             select(c.key_id, c.customer_id, c.master_version, c.wrapped)
             .where(c.master_version < version, c.key_id > after_key_id)
@@ -71,7 +71,7 @@ def keys_below(
 
 
 def count_below(store: KeyStore, version: int) -> int:
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         return int(
             conn.execute(
                 select(func.count()).where(data_keys.c.master_version < version)
@@ -83,7 +83,7 @@ def owners_needing_new_keys(
     store: KeyStore, started: datetime, after: str, limit: int
 ) -> list[str]:
     """Owners whose active key predates ``started`` (customer-key rotation, phase 1)."""
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         return list(
             conn.execute(
                 select(data_keys.c.customer_id)
@@ -99,7 +99,7 @@ def owners_needing_new_keys(
 
 
 def retired_keys(store: KeyStore) -> list[tuple[int, datetime]]:
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(
             select(data_keys.c.key_id, data_keys.c.retired_at).where(
                 data_keys.c.retired_at.is_not(None)
@@ -111,7 +111,7 @@ def retired_keys(store: KeyStore) -> list[tuple[int, datetime]]:
 def active_key_ids(store: KeyStore, customer_ids: Iterable[str]) -> dict[str, int]:
     ids = list(set(customer_ids))
     found: dict[str, int] = {}
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         for start in range(0, len(ids), 500):
             rows = conn.execute(
                 select(data_keys.c.customer_id, data_keys.c.key_id, data_keys.c.generation)
@@ -131,14 +131,14 @@ def active_key_ids(store: KeyStore, customer_ids: Iterable[str]) -> dict[str, in
 
 def job(store: KeyStore, name: str) -> datetime | None:
     """When the unfinished job ``name`` started, or None if there is none."""
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         return conn.execute(select(jobs.c.started_at).where(jobs.c.name == name)).scalar()
 
 
 def start_job(store: KeyStore, name: str, now: datetime) -> datetime:
     """Start ``name`` unless it is already running; returns its start time."""
     try:
-        with store.engine.begin() as conn:
+        with store.writing() as conn:
             conn.execute(insert(jobs).values(name=name, started_at=now))
     except IntegrityError:
         pass
@@ -148,7 +148,7 @@ def start_job(store: KeyStore, name: str, now: datetime) -> datetime:
 
 
 def finish_job(store: KeyStore, name: str) -> None:
-    with store.engine.begin() as conn:
+    with store.writing() as conn:
         conn.execute(delete(jobs).where(jobs.c.name == name))
 
 
@@ -161,7 +161,7 @@ def rewrap(store: KeyStore, changes: Sequence[tuple[int, int, int, bytes]]) -> i
     if not changes:
         return 0
     sql = _REWRAP_QMARK if store.engine.dialect.paramstyle == "qmark" else _REWRAP_FORMAT
-    with store.engine.begin() as conn:
+    with store.writing() as conn:
         result = conn.exec_driver_sql(
             sql, [(new, wrapped, key_id, old) for key_id, old, new, wrapped in changes]
         )
@@ -169,13 +169,13 @@ def rewrap(store: KeyStore, changes: Sequence[tuple[int, int, int, bytes]]) -> i
 
 
 def root_keys_below(store: KeyStore, version: int) -> list[tuple[str, int, bytes]]:
-    with store.reader.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(select(root_keys).where(root_keys.c.master_version < version)).all()
     return [(r.name, r.master_version, r.wrapped) for r in rows]
 
 
 def rewrap_root(store: KeyStore, name: str, old: int, new: int, wrapped: bytes) -> None:
-    with store.engine.begin() as conn:
+    with store.writing() as conn:
         conn.execute(
             update(root_keys)
             .where(root_keys.c.name == name, root_keys.c.master_version == old)

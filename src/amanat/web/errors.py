@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amanat.core.errors import AmanatError, TooManyRequests
@@ -14,6 +16,13 @@ from amanat.core.logging import get_logger
 from amanat.web.openapi import document_error_responses
 
 log = get_logger("amanat.errors")
+
+# The database went away (a restart, a failover, the network) or is too busy to answer:
+# a passing condition, not a bug. The connection pool checks connections before use
+# (pool_pre_ping), so the first request after the database is back succeeds again.
+DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_AWAY_MESSAGE = "The database is not answering right now; try again in a minute."
+DATABASE_RETRY_SECONDS = 10
 
 
 def _wants_json(request: Request) -> bool:
@@ -56,6 +65,20 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, TooManyRequests) and exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    async def database_away(request: Request, exc: Exception) -> Response:
+        # The class and SQLSTATE only: a driver's message may quote statement parameters.
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        log.warning(
+            "database unavailable",
+            extra={"event": "db.unavailable", "error": type(exc).__name__, "code": sqlstate},
+        )
+        response = error_response(request, 503, "unavailable", DATABASE_AWAY_MESSAGE)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+        return response
+
+    for away in DATABASE_AWAY:
+        app.add_exception_handler(away, database_away)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -10,19 +10,28 @@ A handler that must persist something and then refuse (a failed sign-in counter)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
+from starlette.concurrency import run_in_threadpool
 
 from amanat.db.uow import UnitOfWork
 from amanat.web.request import RuntimeDep
 
 
-def unit_of_work(runtime: RuntimeDep) -> Iterator[UnitOfWork]:
-    with runtime.uow() as uow:
+async def unit_of_work(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
+    # Opening a unit of work makes a Session object and touches no database, so it runs
+    # on the event loop; the commit and the close do I/O, so they run in the thread pool.
+    uow = runtime.uow().__enter__()
+    try:
         yield uow
-        uow.commit()
+        await run_in_threadpool(uow.commit)
+    except BaseException as exc:
+        await run_in_threadpool(uow.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    else:
+        await run_in_threadpool(uow.__exit__, None, None, None)
 
 
 Uow = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]

@@ -26,7 +26,7 @@ from amanat.web.caller import check_recent_auth, current_session_id, page_custom
 from amanat.web.client import client_info
 from amanat.web.csrf import require_csrf
 from amanat.web.render import redirect, render
-from amanat.web.request import RuntimeDep
+from amanat.web.request import RuntimeDep, SubmittedForm
 from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
@@ -76,10 +76,10 @@ def profile(request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep) ->
 
 
 @router.post("/account/profile", response_class=HTMLResponse, dependencies=[Csrf])
-async def update_profile(
-    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+def update_profile(
+    request: Request, submitted: SubmittedForm, actor: Customer, uow: Uow, runtime: RuntimeDep
 ) -> HTMLResponse:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = {k: v for k, v in submitted.items() if isinstance(v, str)}
     address = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("address.")}
     try:
         update = ProfileUpdateIn(
@@ -321,13 +321,12 @@ def revoke_others(request: Request, actor: Customer, uow: Uow, runtime: RuntimeD
 
 
 @router.post("/account/security/tokens", response_class=HTMLResponse, dependencies=[Csrf])
-async def create_token(
-    request: Request, actor: Customer, uow: Uow, runtime: RuntimeDep
+def create_token(
+    request: Request, form: SubmittedForm, actor: Customer, uow: Uow, runtime: RuntimeDep
 ) -> HTMLResponse:
     refusal = _reauth_refusal(request)
     if refusal is not None:
         return _security_page(request, uow, runtime, actor, {"message": refusal}, 403)
-    form = await request.form()
     label = form.get("label")
     days_text = form.get("days")
     scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]

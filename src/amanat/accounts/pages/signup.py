@@ -22,7 +22,7 @@ from amanat.web.client import client_info
 from amanat.web.cookies import clear_session_cookie
 from amanat.web.csrf import require_csrf
 from amanat.web.render import render
-from amanat.web.request import RuntimeDep
+from amanat.web.request import RuntimeDep, SubmittedForm
 from amanat.web.uow import Uow
 
 router = APIRouter(include_in_schema=False)
@@ -53,8 +53,10 @@ def signup_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/signup", response_class=HTMLResponse, dependencies=[Csrf])
-async def signup(request: Request, uow: Uow, runtime: RuntimeDep) -> HTMLResponse:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+def signup(
+    request: Request, submitted: SubmittedForm, uow: Uow, runtime: RuntimeDep
+) -> HTMLResponse:
+    form = {k: v for k, v in submitted.items() if isinstance(v, str)}
     context: dict[str, object] = {"provinces": PROVINCES, "values": form_values(form)}
     try:
         body = SignupIn.model_validate(_signup_body(form))
